@@ -1,0 +1,79 @@
+"""Enumerations stored in the database. Their values are the public GraphQL enum values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "OWNER"
+    MANAGER = "MANAGER"
+    STAFF = "STAFF"
+    INTEGRATION = "INTEGRATION"
+
+
+class Metric(StrEnum):
+    SESSIONS = "SESSIONS"
+    MINUTES = "MINUTES"
+    MONEY = "MONEY"
+
+
+class PackStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    FULLY_USED = "FULLY_USED"
+    CANCELLED = "CANCELLED"
+
+
+class PaymentStatus(StrEnum):
+    PAID = "PAID"
+    PARTIAL = "PARTIAL"
+    UNPAID = "UNPAID"
+
+
+class AutoRenew(StrEnum):
+    NEVER = "NEVER"
+    ON_EXPIRY = "ON_EXPIRY"
+    ON_FULLY_USED = "ON_FULLY_USED"
+
+
+class LedgerKind(StrEnum):
+    REDEMPTION = "REDEMPTION"
+    REVERSAL = "REVERSAL"
+    CORRECTION = "CORRECTION"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "BOOKED"
+    ATTENDED = "ATTENDED"
+    NO_SHOW = "NO_SHOW"
+    CANCELLED = "CANCELLED"
+
+
+class LineKind(StrEnum):
+    SERVICE = "SERVICE"
+    PACK_SALE = "PACK_SALE"
+    PRODUCT = "PRODUCT"
+
+
+class TaskKind(StrEnum):
+    PACK_USED_UP = "PACK_USED_UP"
+    PACK_EXPIRED = "PACK_EXPIRED"
+    PACK_EXPIRING_SOON = "PACK_EXPIRING_SOON"
+
+
+class EventType(StrEnum):
+    PACK_SOLD = "PACK_SOLD"
+    SESSION_REDEEMED = "SESSION_REDEEMED"
+    REDEMPTION_REVERSED = "REDEMPTION_REVERSED"
+    PACK_CORRECTED = "PACK_CORRECTED"
+    PAYMENT_RECORDED = "PAYMENT_RECORDED"
+    EXPIRY_CHANGED = "EXPIRY_CHANGED"
+    PACK_EXPIRING_SOON = "PACK_EXPIRING_SOON"
+    PACK_EXPIRED = "PACK_EXPIRED"
+    PACK_FULLY_USED = "PACK_FULLY_USED"
+    PACK_CANCELLED = "PACK_CANCELLED"
+    PACK_DELETED = "PACK_DELETED"
+    NOTE_ADDED = "NOTE_ADDED"
+    ALLOCATIONS_MOVED = "ALLOCATIONS_MOVED"
+    PACK_REACTIVATED = "PACK_REACTIVATED"

@@ -1,0 +1,123 @@
+"""Appointments, invoices with their lines, and payments."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.migrations.constraints import UniqueConstraint
+from tortoise.models import Model
+
+from packgraph.models.enums import AppointmentStatus, LineKind
+
+
+class Appointment(Model):
+    """A visit. Never hard-deleted: ``deleted_at`` marks a removed one."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.ForeignKeyField(
+        "models.Business", related_name=False, on_delete=fields.CASCADE
+    )
+    client = fields.ForeignKeyField(
+        "models.Client", related_name="appointments", on_delete=fields.CASCADE
+    )
+    service = fields.ForeignKeyField("models.Service", related_name=False, on_delete=fields.CASCADE)
+    practitioner = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    starts_at = fields.DatetimeField()
+    status = fields.CharEnumField(AppointmentStatus, max_length=16, default=AppointmentStatus.BOOKED)
+    no_charge = fields.BooleanField(default=False)
+    chosen_pack = fields.ForeignKeyField(
+        "models.Pack", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    deleted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "appointment"
+        indexes = (
+            Index(fields=("business_id", "starts_at"), name="appointment_business_time"),
+            Index(fields=("business_id", "client_id", "starts_at"), name="appointment_client"),
+        )
+
+
+class Invoice(Model):
+    """What a client is charged. Numbers are unique per business."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.ForeignKeyField(
+        "models.Business", related_name=False, on_delete=fields.CASCADE
+    )
+    client = fields.ForeignKeyField(
+        "models.Client", related_name="invoices", on_delete=fields.CASCADE
+    )
+    number = fields.CharField(max_length=32)
+    issued_on = fields.DateField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "invoice"
+        constraints = (
+            UniqueConstraint(fields=("business_id", "number"), name="invoice_business_number"),
+        )
+
+
+class InvoiceLine(Model):
+    """One charge. A SERVICE line allocated to a pack deducts from it."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.ForeignKeyField(
+        "models.Business", related_name=False, on_delete=fields.CASCADE
+    )
+    invoice = fields.ForeignKeyField("models.Invoice", related_name="lines", on_delete=fields.CASCADE)
+    kind = fields.CharEnumField(LineKind, max_length=16)
+    description = fields.CharField(max_length=300, default="")
+    service = fields.ForeignKeyField(
+        "models.Service", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    appointment = fields.ForeignKeyField(
+        "models.Appointment", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # The pack this SERVICE line is allocated to (deducting), or the pack a PACK_SALE line sells.
+    pack = fields.ForeignKeyField(
+        "models.Pack", related_name="lines", null=True, on_delete=fields.SET_NULL
+    )
+    pack_item = fields.ForeignKeyField(
+        "models.PackItem", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    units = fields.BigIntField(default=0)
+    session_number = fields.IntField(null=True)
+    retrospective = fields.BooleanField(default=False)
+    quantity = fields.IntField(default=1)
+    unit_price = fields.BigIntField()
+    amount = fields.BigIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "invoice_line"
+        indexes = (Index(fields=("pack_id", "kind"), name="invoice_line_pack"),)
+
+
+class Payment(Model):
+    """Money received (positive) or refunded (negative)."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.ForeignKeyField(
+        "models.Business", related_name=False, on_delete=fields.CASCADE
+    )
+    invoice = fields.ForeignKeyField(
+        "models.Invoice", related_name="payments", null=True, on_delete=fields.SET_NULL
+    )
+    pack = fields.ForeignKeyField(
+        "models.Pack", related_name="payments", null=True, on_delete=fields.SET_NULL
+    )
+    amount = fields.BigIntField()
+    method = fields.CharField(max_length=32)
+    received_at = fields.DatetimeField()
+    staff = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payment"
