@@ -1,0 +1,1 @@
+"""Business rules. Never imports strawberry: the API layer calls these functions."""
