@@ -1,0 +1,1 @@
+"""Thin resolvers: authorise, call the domain, build the payload."""

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs, payloads, enums and scalars. No writes happen here."""
