@@ -6,7 +6,6 @@ SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL), so tests are isolated 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import uuid
@@ -19,7 +18,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from packgraph.db import tortoise_config
 from packgraph.migrate import apply_migrations
 
-PG_ADMIN_DSN = os.environ.get("PACKGRAPH_TEST_PG_DSN", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "PACKGRAPH_TEST_PG_DSN", "postgres://postgres@127.0.0.1:5432/postgres"
+)
 PG_TEMPLATE = f"packgraph_tpl_{os.getpid()}"
 
 
@@ -35,7 +36,7 @@ def pg_url(name: str) -> str:
 async def pg_admin(sql: str) -> None:
     try:
         connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         raise ServiceUnavailable(f"PostgreSQL unreachable at {PG_ADMIN_DSN}: {error}") from error
     try:
         await connection.execute(sql)

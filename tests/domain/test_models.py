@@ -47,7 +47,9 @@ async def test_invoice_number_unique_per_business(db):
     client = await Client.get(business=business)
     other_client = await Client.create(business=other, name="Bo")
     await Invoice.create(business=business, client=client, number="INV-1", issued_on="2026-01-01")
-    await Invoice.create(business=other, client=other_client, number="INV-1", issued_on="2026-01-01")
+    await Invoice.create(
+        business=other, client=other_client, number="INV-1", issued_on="2026-01-01"
+    )
     with pytest.raises(IntegrityError):
         await Invoice.create(
             business=business, client=client, number="INV-1", issued_on="2026-01-02"

@@ -48,6 +48,4 @@ class Actor:
 
     def require_manager(self, what: str) -> None:
         if self.role not in MANAGERS:
-            raise DomainError(
-                ErrorCode.PERMISSION_DENIED, f"only managers and owners can {what}"
-            )
+            raise DomainError(ErrorCode.PERMISSION_DENIED, f"only managers and owners can {what}")

@@ -1,0 +1,407 @@
+"""Redeeming, allocating, unallocating, moving allocations and deleting packs (SPEC §1.4, §1.5).
+
+Each operation is one transaction built from the deduction core in ``deduction.py``: the pack row
+locked first, ``used`` changed only by conditional UPDATEs, a ledger entry and an outbox event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from packgraph.domain.actor import Actor
+from packgraph.domain.catalog import get_service
+from packgraph.domain.deduction import (
+    allocated_line_fields,
+    deduct,
+    give_back,
+    record_redemption,
+    release_line,
+    require_pack,
+    visit_date,
+)
+from packgraph.domain.errors import DomainError, ErrorCode, invalid
+from packgraph.domain.events import append_event
+from packgraph.domain.idempotency import run_idempotent
+from packgraph.domain.invoices import (
+    business_of,
+    check_quantity,
+    get_invoice,
+    get_line,
+    invoice_for_day,
+    local_date,
+)
+from packgraph.domain.status import (
+    apply_status_effects,
+    lock_pack,
+    update_pack_status,
+    utcnow,
+)
+from packgraph.domain.transaction import write_transaction
+from packgraph.models import (
+    EventType,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    LedgerKind,
+    LineKind,
+    Pack,
+    Service,
+)
+
+
+@dataclass(frozen=True)
+class RedemptionResult:
+    """A redemption: the pack after it, its ledger entry, and the allocated line."""
+
+    pack: Pack
+    entry: LedgerEntry
+    line: InvoiceLine
+    invoice: Invoice
+    replayed: bool = False
+
+
+async def redeem_session(
+    *,
+    actor: Actor,
+    pack_id: int,
+    service_id: int,
+    quantity: int = 1,
+    idempotency_key: str | None = None,
+    invoice_id: int | None = None,
+) -> RedemptionResult:
+    """Walk-in redemption: charge the service on an invoice line allocated to the pack.
+
+    The line goes on ``invoice_id`` or the client's invoice for today (business timezone).
+    """
+    actor.require_staff()
+    check_quantity(quantity)
+
+    async def body(conn: BaseDBAsyncClient) -> RedemptionResult:
+        now = utcnow()
+        business = await business_of(conn, actor)
+        service = await get_service(conn, actor=actor, service_id=service_id)
+        invoice = None
+        if invoice_id is not None:
+            invoice = await get_invoice(conn, actor=actor, invoice_id=invoice_id)
+        deduction = await deduct(
+            conn,
+            actor=actor,
+            business=business,
+            pack_id=pack_id,
+            service=service,
+            quantity=quantity,
+            now=now,
+        )
+        pack = deduction.pack
+        if invoice is None:
+            day = local_date(now, business.timezone)
+            invoice = await invoice_for_day(conn, actor=actor, client_id=pack.client_id, day=day)
+        elif invoice.client_id != pack.client_id:
+            raise invalid("the invoice belongs to another client", "invoiceId")
+        line = await InvoiceLine.create(
+            business_id=actor.business_id,
+            invoice=invoice,
+            kind=LineKind.SERVICE,
+            description=service.name,
+            service=service,
+            quantity=quantity,
+            retrospective=local_date(pack.purchased_at, business.timezone) > invoice.issued_on,
+            **allocated_line_fields(deduction, quantity),
+            using_db=conn,
+        )
+        entry = await record_redemption(
+            conn, actor=actor, deduction=deduction, line=line, appointment_id=None, now=now
+        )
+        return RedemptionResult(pack=pack, entry=entry, line=line, invoice=invoice)
+
+    return await run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation="redeem_session",
+        request={
+            "pack": pack_id,
+            "service": service_id,
+            "quantity": quantity,
+            "invoice": invoice_id,
+        },
+        result_type=RedemptionResult,
+        body=body,
+    )
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    """A line allocated to a pack (deducting), or given back (``entry`` is the REVERSAL)."""
+
+    pack: Pack
+    entry: LedgerEntry
+    line: InvoiceLine
+    invoice: Invoice
+    replayed: bool = False
+
+
+async def allocate_invoice_line(
+    *, actor: Actor, line_id: int, pack_id: int, idempotency_key: str | None = None
+) -> AllocationResult:
+    """Allocate an existing SERVICE line to a pack, deducting from it.
+
+    Works retrospectively: also on paid invoices and for visits dated before the purchase (the
+    line is then flagged ``retrospective``). The line is re-priced at the pack's session price.
+    """
+    actor.require_staff()
+
+    async def body(conn: BaseDBAsyncClient) -> AllocationResult:
+        now = utcnow()
+        business = await business_of(conn, actor)
+        line = await get_line(conn, actor=actor, line_id=line_id)
+        if line.kind != LineKind.SERVICE or line.service_id is None:
+            raise invalid("only service lines can be allocated to a pack", "lineId")
+        if line.pack_id is not None:
+            raise DomainError(
+                ErrorCode.ALREADY_ALLOCATED, "this line is already allocated to a pack", "lineId"
+            )
+        invoice = await Invoice.get(id=line.invoice_id).using_db(conn)
+        if (await require_pack(conn, actor=actor, pack_id=pack_id)).client_id != invoice.client_id:
+            raise invalid("the pack belongs to another client", "packId")
+        service = await Service.get(id=line.service_id).using_db(conn)
+        deduction = await deduct(
+            conn,
+            actor=actor,
+            business=business,
+            pack_id=pack_id,
+            service=service,
+            quantity=line.quantity,
+            now=now,
+        )
+        pack = deduction.pack
+        day = await visit_date(conn, line=line, timezone=business.timezone)
+        retrospective = day < local_date(pack.purchased_at, business.timezone)
+        fields = allocated_line_fields(deduction, line.quantity)
+        # The line must still be unallocated: a concurrent allocation of the same line loses.
+        updated = (
+            await InvoiceLine.filter(id=line.id, pack_id__isnull=True)
+            .using_db(conn)
+            .update(retrospective=retrospective, **fields)
+        )
+        if not updated:
+            raise DomainError(
+                ErrorCode.ALREADY_ALLOCATED, "this line is already allocated to a pack", "lineId"
+            )
+        line.update_from_dict({"retrospective": retrospective, **fields})
+        entry = await record_redemption(
+            conn,
+            actor=actor,
+            deduction=deduction,
+            line=line,
+            appointment_id=line.appointment_id,
+            now=now,
+            extra={"allocated": True},
+        )
+        return AllocationResult(pack=pack, entry=entry, line=line, invoice=invoice)
+
+    return await run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation="allocate_invoice_line",
+        request={"line": line_id, "pack": pack_id},
+        result_type=AllocationResult,
+        body=body,
+    )
+
+
+async def unallocate_invoice_line(*, actor: Actor, line_id: int) -> AllocationResult:
+    """Remove the pack from a line (the "red X"): the unit goes back, the line is charged at the
+    service price again."""
+    actor.require_staff()
+    async with write_transaction(actor.business_id) as conn:
+        now = utcnow()
+        line = await get_line(conn, actor=actor, line_id=line_id)
+        if line.kind != LineKind.SERVICE or line.pack_id is None:
+            raise DomainError(
+                ErrorCode.NOT_ALLOCATED, "this line is not allocated to a pack", "lineId"
+            )
+        await lock_pack(conn, pack_id=line.pack_id, actor=actor, now=now)
+        # Re-read under the pack lock: a concurrent unallocation may have won.
+        line = await get_line(conn, actor=actor, line_id=line_id)
+        if line.pack_id is None:
+            raise DomainError(
+                ErrorCode.NOT_ALLOCATED, "this line is not allocated to a pack", "lineId"
+            )
+        entry, change = await release_line(
+            conn, actor=actor, line=line, now=now, reason="Removed from invoice"
+        )
+        invoice = await Invoice.get(id=line.invoice_id).using_db(conn)
+        return AllocationResult(pack=change.pack, entry=entry, line=line, invoice=invoice)
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """Every allocated line of ``from_pack`` now allocated to ``to_pack``."""
+
+    from_pack: Pack
+    to_pack: Pack
+    lines: list[InvoiceLine]
+    entries: list[LedgerEntry]
+
+
+async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) -> MoveResult:
+    """Move every allocated line from one pack to another in one transaction, all or nothing.
+
+    The seeds' "fix incorrect session packs" workflow as one action: each line's units go back
+    to the first pack (REVERSAL) and are deducted from the second (REDEMPTION), the lines are
+    re-priced at the second pack's session price. Fails whole with INSUFFICIENT_BALANCE,
+    SERVICE_NOT_IN_PACK or PACK_NOT_ACTIVE when the target cannot take every line.
+    """
+    actor.require_staff()
+    if from_pack_id == to_pack_id:
+        raise invalid("choose two different packs", "toPackId")
+    async with write_transaction(actor.business_id) as conn:
+        now = utcnow()
+        business = await business_of(conn, actor)
+        # Both pack rows locked in primary-key order: two opposite moves cannot deadlock.
+        # The target must be open (and paid when the business requires it) before anything moves.
+        locked = {
+            pack_id: await lock_pack(
+                conn,
+                pack_id=pack_id,
+                actor=actor,
+                require_open=pack_id == to_pack_id,
+                require_paid=pack_id == to_pack_id and business.redemption_requires_full_payment,
+                now=now,
+            )
+            for pack_id in sorted((from_pack_id, to_pack_id))
+        }
+        source, target = locked[from_pack_id], locked[to_pack_id]
+        if source.client_id != target.client_id:
+            raise invalid("both packs must belong to the same client", "toPackId")
+        lines = (
+            await InvoiceLine.filter(pack_id=source.id, kind=LineKind.SERVICE)
+            .using_db(conn)
+            .order_by("id")
+        )
+        if not lines:
+            raise DomainError(
+                ErrorCode.NOT_ALLOCATED, "no invoice lines are allocated to this pack", "fromPackId"
+            )
+        reversals = []
+        for line in lines:
+            entry, _ = await give_back(
+                conn, actor=actor, line=line, now=now, reason=f"Moved to pack {target.name}"
+            )
+            reversals.append(entry)
+        redemptions = []
+        for line in lines:
+            service = await Service.get(id=line.service_id).using_db(conn)
+            try:
+                deduction = await deduct(
+                    conn,
+                    actor=actor,
+                    business=business,
+                    pack_id=target.id,
+                    service=service,
+                    quantity=line.quantity,
+                    now=now,
+                )
+            except DomainError as error:
+                # Open when locked above, so "not active" now means the earlier lines used it up.
+                if error.code != ErrorCode.PACK_NOT_ACTIVE:
+                    raise
+                raise DomainError(
+                    ErrorCode.INSUFFICIENT_BALANCE,
+                    f"pack {target.name!r} cannot take all {len(lines)} lines",
+                    "toPackId",
+                ) from error
+            day = await visit_date(conn, line=line, timezone=business.timezone)
+            fields = allocated_line_fields(deduction, line.quantity)
+            fields["retrospective"] = day < local_date(target.purchased_at, business.timezone)
+            await InvoiceLine.filter(id=line.id).using_db(conn).update(**fields)
+            line.update_from_dict(fields)
+            redemptions.append(
+                await LedgerEntry.create(
+                    business_id=actor.business_id,
+                    pack_id=target.id,
+                    item_id=deduction.item.id,
+                    kind=LedgerKind.REDEMPTION,
+                    quantity=deduction.units,
+                    session_number=deduction.session_number,
+                    staff_id=actor.staff_id,
+                    reason=f"Moved from pack {source.name}",
+                    appointment_id=line.appointment_id,
+                    invoice_line_id=line.id,
+                    using_db=conn,
+                )
+            )
+        source_change = await update_pack_status(conn, pack_id=source.id, actor=actor, now=now)
+        target_change = await update_pack_status(conn, pack_id=target.id, actor=actor, now=now)
+        common = {
+            "fromPackId": source.id,
+            "toPackId": target.id,
+            "lineIds": [line.id for line in lines],
+        }
+        for change, entries in ((source_change, reversals), (target_change, redemptions)):
+            await append_event(
+                conn,
+                actor=actor,
+                type=EventType.ALLOCATIONS_MOVED,
+                pack_id=change.pack.id,
+                client_id=change.pack.client_id,
+                payload={
+                    **common,
+                    "entryIds": [entry.id for entry in entries],
+                    **change.payload(),
+                },
+            )
+        await apply_status_effects(conn, change=source_change, actor=actor, now=now)
+        await apply_status_effects(conn, change=target_change, actor=actor, now=now)
+        return MoveResult(
+            from_pack=source_change.pack,
+            to_pack=target_change.pack,
+            lines=list(lines),
+            entries=reversals + redemptions,
+        )
+
+
+@dataclass(frozen=True)
+class DeletePackResult:
+    pack: Pack
+
+
+async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
+    """Soft-delete a pack (managers and owners). Refused with PACK_HAS_INVOICES, naming the
+    invoices, while any service line is allocated to it; unallocate or move them first."""
+    actor.require_staff()
+    actor.require_manager("delete packs")
+    async with write_transaction(actor.business_id) as conn:
+        now = utcnow()
+        pack = await lock_pack(conn, pack_id=pack_id, actor=actor, now=now)
+        numbers = (
+            await Invoice.filter(lines__pack_id=pack.id, lines__kind=LineKind.SERVICE)
+            .using_db(conn)
+            .distinct()
+            .order_by("number")
+            .values_list("number", flat=True)
+        )
+        if numbers:
+            raise DomainError(
+                ErrorCode.PACK_HAS_INVOICES,
+                "the pack is allocated on invoices "
+                + ", ".join(numbers)
+                + "; unallocate the lines or move them to another pack first",
+                "packId",
+            )
+        await Pack.filter(id=pack.id).using_db(conn).update(deleted_at=now)
+        pack.deleted_at = now
+        from packgraph.models import Client
+
+        await Client.filter(preferred_pack_id=pack.id).using_db(conn).update(preferred_pack_id=None)
+        await append_event(
+            conn,
+            actor=actor,
+            type=EventType.PACK_DELETED,
+            pack_id=pack.id,
+            client_id=pack.client_id,
+            payload={"name": pack.name},
+        )
+        return DeletePackResult(pack=pack)

@@ -1,0 +1,239 @@
+"""Pack status (SPEC §1.2) and the pack row lock every pack-changing operation starts with.
+
+Lock order, the same in every write operation so PostgreSQL never deadlocks two of them:
+
+0. the appointment row an operation changes (check-in, cancel, sale with first session);
+1. the pack row(s), by primary key (:func:`lock_pack`, or :func:`refresh_pack` when the operation
+   changes nothing else on the pack first);
+2. the pack items, by primary key (the conditional ``used`` updates);
+3. invoice lines, then the business row (invoice numbers, then the outbox ``seq`` taken by
+   ``append_event``).
+
+An operation that updated a pack item *before* locking its pack would wait for the pack while
+holding the item, and deadlock against a redemption that holds the pack and waits for the item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F, Q
+
+from packgraph.domain.actor import Actor
+from packgraph.domain.errors import DomainError, ErrorCode, not_found
+from packgraph.domain.events import append_event
+from packgraph.domain.tasks import raise_task
+from packgraph.models import (
+    AutoRenew,
+    Business,
+    Event,
+    EventType,
+    Pack,
+    PackItem,
+    PackStatus,
+    PackTemplate,
+    PaymentStatus,
+    TaskKind,
+)
+
+
+def compute_status(
+    *,
+    cancelled_at: datetime | None,
+    items: Iterable[tuple[int, int]],
+    expires_at: datetime | None,
+    now: datetime,
+) -> PackStatus:
+    """CANCELLED > FULLY_USED > EXPIRED > ACTIVE, from ``(used, allowance)`` per item."""
+    if cancelled_at is not None:
+        return PackStatus.CANCELLED
+    items = list(items)
+    if items and all(used >= allowance for used, allowance in items):
+        return PackStatus.FULLY_USED
+    if expires_at is not None and expires_at <= now:
+        return PackStatus.EXPIRED
+    return PackStatus.ACTIVE
+
+
+def is_open(pack: Pack, now: datetime) -> bool:
+    """Redeemable: ACTIVE, not deleted, and not past expiry even if the expiry job is late."""
+    return (
+        pack.status == PackStatus.ACTIVE
+        and pack.deleted_at is None
+        and (pack.expires_at is None or pack.expires_at > now)
+    )
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """The pack after a status refresh, with the status before and after it."""
+
+    pack: Pack
+    status_from: PackStatus
+    status_to: PackStatus
+
+    @property
+    def changed(self) -> bool:
+        return self.status_from != self.status_to
+
+    @property
+    def became_fully_used(self) -> bool:
+        return self.changed and self.status_to == PackStatus.FULLY_USED
+
+    def payload(self) -> dict[str, Any]:
+        """``{"statusFrom", "statusTo"}`` when the status changed, else ``{}``."""
+        if not self.changed:
+            return {}
+        return {"statusFrom": self.status_from.value, "statusTo": self.status_to.value}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def lock_pack(
+    conn: BaseDBAsyncClient,
+    *,
+    pack_id: int,
+    actor: Actor,
+    require_open: bool = False,
+    require_paid: bool = False,
+    now: datetime | None = None,
+) -> Pack:
+    """Lock the pack row (bumping ``version``) and return it, or raise why it cannot be used.
+
+    The conditions are in the UPDATE's WHERE clause, so the row count decides: a pack cancelled,
+    used up or expired by a concurrent transaction is refused after that transaction commits
+    (PostgreSQL re-checks the WHERE clause on the newest row version once the lock is free).
+    Unknown, deleted and other-business packs all raise the same NOT_FOUND.
+    """
+    now = now or utcnow()
+    query = Pack.filter(id=pack_id, business_id=actor.business_id, deleted_at__isnull=True)
+    if require_open:
+        query = query.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now), status=PackStatus.ACTIVE
+        )
+    if require_paid:
+        query = query.filter(payment_status=PaymentStatus.PAID)
+    updated = await query.using_db(conn).update(version=F("version") + 1)
+    pack = (
+        await Pack.filter(id=pack_id, business_id=actor.business_id, deleted_at__isnull=True)
+        .using_db(conn)
+        .first()
+    )
+    if pack is None:
+        raise not_found("pack", "packId")
+    if updated:
+        return pack
+    if require_open and not is_open(pack, now):
+        state = pack.status.value.lower().replace("_", " ")
+        if pack.status == PackStatus.ACTIVE:
+            state = "expired"
+        raise DomainError(ErrorCode.PACK_NOT_ACTIVE, f"pack {pack.name!r} is {state}", "packId")
+    raise DomainError(
+        ErrorCode.PACK_NOT_PAID,
+        f"pack {pack.name!r} must be paid in full before it can be redeemed",
+        "packId",
+    )
+
+
+async def update_pack_status(
+    conn: BaseDBAsyncClient, *, pack_id: int, actor: Actor, now: datetime | None = None
+) -> StatusChange:
+    """Recompute and store the status of a pack (bumping ``version``); no events.
+
+    Locks the pack row first, then reads the items: with the lock held the read sees every
+    committed change of other transactions, so two redemptions from different items of one pack
+    cannot both miss that the pack became fully used.
+    """
+    now = now or utcnow()
+    locked = (
+        await Pack.filter(id=pack_id, business_id=actor.business_id)
+        .using_db(conn)
+        .update(version=F("version") + 1)
+    )
+    if not locked:
+        raise not_found("pack", "packId")
+    pack = await Pack.get(id=pack_id).using_db(conn)
+    items = await PackItem.filter(pack_id=pack_id).using_db(conn).values_list("used", "allowance")
+    status_from = pack.status
+    status_to = compute_status(
+        cancelled_at=pack.cancelled_at, items=items, expires_at=pack.expires_at, now=now
+    )
+    if status_to != status_from:
+        await Pack.filter(id=pack_id).using_db(conn).update(status=status_to)
+        pack.status = status_to
+    return StatusChange(pack=pack, status_from=status_from, status_to=status_to)
+
+
+async def apply_status_effects(
+    conn: BaseDBAsyncClient, *, change: StatusChange, actor: Actor, now: datetime | None = None
+) -> None:
+    """The consequences of a status change: PACK_FULLY_USED, the used-up task, auto-renew
+    ON_FULLY_USED; for a change into EXPIRED, ``expiry.announce_expired`` (PACK_EXPIRED, task,
+    auto-renew ON_EXPIRY).
+
+    Call it after appending the causing operation's own event, so the outbox reads
+    "SESSION_REDEEMED, then PACK_FULLY_USED". Reactivation (FULLY_USED -> ACTIVE) emits nothing
+    here: the causing event carries ``statusFrom``/``statusTo``.
+    """
+    if change.changed and change.status_to == PackStatus.EXPIRED:
+        # E.g. a unit given back to a fully used pack whose date has passed: the same
+        # consequences as when the expiry job expires it (PACK_EXPIRED, task, ON_EXPIRY renew).
+        # Imported here: expiry imports this module.
+        from packgraph.domain.expiry import announce_expired
+
+        await announce_expired(
+            conn, pack=change.pack, actor=actor, now=now or utcnow(), payload=change.payload()
+        )
+        return
+    if not change.became_fully_used:
+        return
+    pack = change.pack
+    times = (
+        await Event.filter(pack_id=pack.id, type=EventType.PACK_FULLY_USED).using_db(conn).count()
+        + 1
+    )
+    await append_event(
+        conn,
+        actor=actor,
+        type=EventType.PACK_FULLY_USED,
+        pack_id=pack.id,
+        client_id=pack.client_id,
+        payload={**change.payload(), "times": times},
+    )
+    business = await Business.get(id=pack.business_id).using_db(conn)
+    if business.create_task_on_pack_end:
+        await raise_task(
+            conn,
+            business_id=pack.business_id,
+            kind=TaskKind.PACK_USED_UP,
+            pack_id=pack.id,
+            client_id=pack.client_id,
+            dedupe_key=f"used_up:{pack.id}:{times}",
+            now=now or utcnow(),
+        )
+    if times == 1 and pack.template_id is not None:
+        template = await PackTemplate.get_or_none(id=pack.template_id).using_db(conn)
+        if template and template.auto_renew == AutoRenew.ON_FULLY_USED and not template.archived:
+            # Imported here: selling imports this module (refresh after use_first_session).
+            from packgraph.domain.selling import renew_pack
+
+            await renew_pack(conn, pack=pack, actor=actor)
+
+
+async def refresh_pack(
+    conn: BaseDBAsyncClient, *, pack_id: int, actor: Actor, now: datetime | None = None
+) -> Pack:
+    """Recompute and store the status, then apply its effects (see :func:`apply_status_effects`).
+
+    Use :func:`update_pack_status` + :func:`apply_status_effects` instead when the operation's
+    own event must carry ``statusFrom``/``statusTo`` and come before PACK_FULLY_USED.
+    """
+    change = await update_pack_status(conn, pack_id=pack_id, actor=actor, now=now)
+    await apply_status_effects(conn, change=change, actor=actor, now=now)
+    return change.pack
