@@ -33,7 +33,9 @@ class Pack(Model):
     status = fields.CharEnumField(PackStatus, max_length=16, default=PackStatus.ACTIVE)
     # Net payments allocated to the pack; kept with F() updates so paymentStatus can be filtered.
     amount_paid = fields.BigIntField(default=0)
-    payment_status = fields.CharEnumField(PaymentStatus, max_length=16, default=PaymentStatus.UNPAID)
+    payment_status = fields.CharEnumField(
+        PaymentStatus, max_length=16, default=PaymentStatus.UNPAID
+    )
     referrer = fields.CharField(max_length=200, default="")
     authorisation_number = fields.CharField(max_length=100, default="")
     authorised_from = fields.DateField(null=True)

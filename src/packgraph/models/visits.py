@@ -25,7 +25,9 @@ class Appointment(Model):
         "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     starts_at = fields.DatetimeField()
-    status = fields.CharEnumField(AppointmentStatus, max_length=16, default=AppointmentStatus.BOOKED)
+    status = fields.CharEnumField(
+        AppointmentStatus, max_length=16, default=AppointmentStatus.BOOKED
+    )
     no_charge = fields.BooleanField(default=False)
     chosen_pack = fields.ForeignKeyField(
         "models.Pack", related_name=False, null=True, on_delete=fields.SET_NULL
@@ -69,7 +71,9 @@ class InvoiceLine(Model):
     business = fields.ForeignKeyField(
         "models.Business", related_name=False, on_delete=fields.CASCADE
     )
-    invoice = fields.ForeignKeyField("models.Invoice", related_name="lines", on_delete=fields.CASCADE)
+    invoice = fields.ForeignKeyField(
+        "models.Invoice", related_name="lines", on_delete=fields.CASCADE
+    )
     kind = fields.CharEnumField(LineKind, max_length=16)
     description = fields.CharField(max_length=300, default="")
     service = fields.ForeignKeyField(

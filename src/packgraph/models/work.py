@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tortoise import fields
-from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
 from tortoise.models import Model
 

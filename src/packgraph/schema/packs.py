@@ -1,0 +1,257 @@
+"""Packs and their items: what the board's cards and the pack detail show.
+
+:func:`pack_from_row` is the one way a Pack is built from its row; the live layer uses it for the
+pack snapshot of every event.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from packgraph.domain.adjustments import quote_refund
+from packgraph.models import Pack, PackItem, PackStatus
+from packgraph.resolvers.context import Info
+from packgraph.schema.catalog import PackTemplateType, ServiceType, services_by_ids
+from packgraph.schema.clients import ClientType
+from packgraph.schema.enums import Metric, PaymentStatus
+from packgraph.schema.enums import PackStatus as PackStatusEnum
+from packgraph.schema.refs import InvoiceRef, LedgerEntryConnectionRef, PackNoteRef, PaymentRef
+from packgraph.schema.relay import AFTER, DEFAULT_PAGE_SIZE, FIRST, CountedConnection
+
+
+def _progress(used: int, allowance: int) -> float:
+    return round(used / allowance, 4) if allowance > 0 else 1.0
+
+
+@strawberry.type(
+    description="Usage summed over a pack's items: `used` of `allowance`, in the pack's metric."
+)
+class PackTotals:
+    allowance: int = strawberry.field(description="Sum of the items' allowances.")
+    used: int = strawberry.field(description="Sum of the units used.")
+    remaining: int = strawberry.field(description="allowance - used.")
+    progress: float = strawberry.field(description="used / allowance, from 0 to 1.")
+
+
+@strawberry.type(
+    name="PackItem",
+    description="One allowance inside a pack, e.g. `10 sessions of Massage 60`. "
+    "`used` always equals the sum of the item's ledger entries.",
+)
+class PackItemType(relay.Node):
+    id: relay.NodeID[int]
+    position: int = strawberry.field(description="Order of the item within its pack.")
+    allowance: int = strawberry.field(description="Units included, in the pack's metric.")
+    used: int = strawberry.field(description="Units used so far (0..allowance).")
+    remaining: int = strawberry.field(description="allowance - used.")
+    progress: float = strawberry.field(
+        description="used / allowance, from 0 to 1, for a progress bar."
+    )
+    row: strawberry.Private[PackItem]
+
+    @classmethod
+    def from_row(cls, row: PackItem) -> PackItemType:
+        return cls(
+            id=row.id,
+            position=row.position,
+            allowance=row.allowance,
+            used=row.used,
+            remaining=row.allowance - row.used,
+            progress=_progress(row.used, row.allowance),
+            row=row,
+        )
+
+    @strawberry.field(description="The services this allowance can be used for.")
+    async def services(self, info: Info) -> list[ServiceType]:
+        links = await info.context.loaders.pack_item_services.load(self.id)
+        return await services_by_ids(info, [link.service_id for link in links])  # type: ignore[attr-defined]
+
+
+@strawberry.type(
+    name="Pack",
+    description="One client's pack: what the board shows as a card. Money amounts are Int minor "
+    "units of `currency`.",
+)
+class PackType(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Name, copied from the template at sale.")
+    description: str = strawberry.field(description="Description, copied from the template.")
+    metric: Metric = strawberry.field(description="What the allowances count.")  # type: ignore[valid-type]
+    status: PackStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="ACTIVE, EXPIRED, FULLY_USED or CANCELLED."
+    )
+    payment_status: PaymentStatus = strawberry.field(  # type: ignore[valid-type]
+        description="PAID, PARTIAL or UNPAID, from the payments allocated to the pack."
+    )
+    is_open: bool = strawberry.field(description="True when the pack can be redeemed (ACTIVE).")
+    price: int = strawberry.field(description="List price before discount.")
+    discount: int = strawberry.field(description="Discount given at sale.")
+    final_price: int = strawberry.field(description="price - discount: what the client owes.")
+    session_price: int = strawberry.field(
+        description="What each visit redeemed from this pack is charged (usually 0)."
+    )
+    amount_paid: int = strawberry.field(
+        description="Payments allocated to the pack, net of refunds."
+    )
+    balance_due: int = strawberry.field(
+        description="finalPrice - amountPaid, never negative; 0 for a cancelled pack."
+    )
+    purchased_at: datetime = strawberry.field(description="When the pack was sold.")
+    expires_at: datetime | None = strawberry.field(description="When it expires; null: never.")
+    cancelled_at: datetime | None = strawberry.field(description="When it was cancelled.")
+    cancel_reason: str = strawberry.field(description="Why it was cancelled; empty otherwise.")
+    deleted_at: datetime | None = strawberry.field(
+        description="When it was deleted; deleted packs are left out of every list."
+    )
+    referrer: str = strawberry.field(description="Who referred the client; empty when none.")
+    authorisation_number: str = strawberry.field(
+        description="Insurer or referrer authorisation number; empty when none."
+    )
+    authorised_from: date | None = strawberry.field(description="First day of the authorisation.")
+    authorised_until: date | None = strawberry.field(description="Last day of the authorisation.")
+    expiry_reminder_sent_at: datetime | None = strawberry.field(
+        description="When PACK_EXPIRING_SOON was emitted for the current expiry date."
+    )
+    version: int = strawberry.field(
+        description="Increases with every change: of two snapshots the higher version is newer."
+    )
+    created_at: datetime = strawberry.field(description="When the row was created.")
+    updated_at: datetime = strawberry.field(description="When the pack last changed.")
+    row: strawberry.Private[Pack]
+
+    @classmethod
+    def from_row(cls, row: Pack) -> PackType:
+        return pack_from_row(row)
+
+    @strawberry.field(description="The client who owns the pack.")
+    async def client(self, info: Info) -> ClientType:
+        row = await info.context.loaders.client.load(self.row.client_id)  # type: ignore[attr-defined]
+        assert row is not None, "a pack's client is in the pack's business"
+        return ClientType.from_row(row)
+
+    @strawberry.field(description="The template it was sold from; null for a custom pack.")
+    async def template(self, info: Info) -> PackTemplateType | None:
+        template_id = self.row.template_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.template.load(template_id) if template_id else None
+        return PackTemplateType.from_row(row) if row else None
+
+    @strawberry.field(description="ISO 4217 code of every money amount of the pack.")
+    async def currency(self, info: Info) -> str:
+        business = await info.context.loaders.business.load(self.row.business_id)  # type: ignore[attr-defined]
+        return business.currency if business else ""
+
+    @strawberry.field(description="The allowances, in order, with their services and usage.")
+    async def items(self, info: Info) -> list[PackItemType]:
+        rows = await info.context.loaders.pack_items.load(self.id)
+        return [PackItemType.from_row(row) for row in rows]
+
+    @strawberry.field(description='Usage summed over the items ("3/10 sessions used").')
+    async def totals(self, info: Info) -> PackTotals:
+        rows = await info.context.loaders.pack_items.load(self.id)
+        allowance = sum(row.allowance for row in rows)
+        used = sum(row.used for row in rows)
+        return PackTotals(
+            allowance=allowance,
+            used=used,
+            remaining=allowance - used,
+            progress=_progress(used, allowance),
+        )
+
+    @strawberry.field(
+        description="The suggested refund if the pack were cancelled now: amount paid minus the "
+        "value used, where one unit is worth finalPrice / allowance."
+    )
+    async def refund_quote(self, info: Info) -> int:
+        rows = await info.context.loaders.pack_items.load(self.id)
+        return quote_refund(
+            amount_paid=self.amount_paid,
+            final_price=self.final_price,
+            items=[(row.used, row.allowance) for row in rows],
+        )
+
+    @strawberry.field(
+        description="The ledger: every redemption, reversal and correction, with session "
+        "number, staff, reason, appointment and invoice line."
+    )
+    async def history(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        newest_first: Annotated[
+            bool, strawberry.argument(description="Newest entries first (default) or oldest.")
+        ] = True,
+    ) -> LedgerEntryConnectionRef:
+        from packgraph.resolvers.packs import pack_history
+
+        return await pack_history(
+            info, self.id, first=first, after=after, newest_first=newest_first
+        )
+
+    @strawberry.field(description="Payments and refunds allocated to the pack, oldest first.")
+    async def payments(self, info: Info) -> list[PaymentRef]:
+        from packgraph.schema.visits import PaymentType
+
+        rows = await info.context.loaders.pack_payments.load(self.id)
+        return [PaymentType.from_row(row) for row in rows]
+
+    @strawberry.field(description="Notes on the pack, newest first.")
+    async def notes(self, info: Info) -> list[PackNoteRef]:
+        from packgraph.schema.ledger import PackNoteType
+
+        rows = await info.context.loaders.pack_notes.load(self.id)
+        return [PackNoteType.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Invoices with a line for this pack: its sale, and the visits allocated to it."
+    )
+    async def invoices(self, info: Info) -> list[InvoiceRef]:
+        from packgraph.schema.visits import InvoiceType
+
+        lines = await info.context.loaders.pack_lines.load(self.id)
+        invoice_ids = list(dict.fromkeys(line.invoice_id for line in lines))  # type: ignore[attr-defined]
+        rows = await info.context.loaders.invoice.load_many(invoice_ids)
+        return [InvoiceType.from_row(row) for row in rows if row is not None]
+
+
+def pack_from_row(row: Pack) -> PackType:
+    """The GraphQL Pack of a row (reusable outside a request: relations load on demand)."""
+    balance = 0 if row.status == PackStatus.CANCELLED else max(row.final_price - row.amount_paid, 0)
+    return PackType(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        metric=row.metric,
+        status=row.status,
+        payment_status=row.payment_status,
+        is_open=row.status == PackStatus.ACTIVE and row.deleted_at is None,
+        price=row.price,
+        discount=row.discount,
+        final_price=row.final_price,
+        session_price=row.session_price,
+        amount_paid=row.amount_paid,
+        balance_due=balance,
+        purchased_at=row.purchased_at,
+        expires_at=row.expires_at,
+        cancelled_at=row.cancelled_at,
+        cancel_reason=row.cancel_reason,
+        deleted_at=row.deleted_at,
+        referrer=row.referrer,
+        authorisation_number=row.authorisation_number,
+        authorised_from=row.authorised_from,
+        authorised_until=row.authorised_until,
+        expiry_reminder_sent_at=row.expiry_reminder_sent_at,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        row=row,
+    )
+
+
+@strawberry.type(description="A page of packs.")
+class PackConnection(CountedConnection[PackType]):
+    pass

@@ -1,0 +1,258 @@
+"""Appointments, invoices with their lines, and payments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry import relay
+
+from packgraph.models import Appointment, Invoice, InvoiceLine, LineKind, Payment
+from packgraph.resolvers.context import Info
+from packgraph.schema.catalog import ServiceType
+from packgraph.schema.clients import ClientType
+from packgraph.schema.enums import AppointmentStatus
+from packgraph.schema.enums import LineKind as LineKindEnum
+from packgraph.schema.refs import PackItemRef, PackRef
+from packgraph.schema.relay import CountedConnection
+from packgraph.schema.tenants import StaffType
+
+
+async def _pack(info: Info, pack_id: int | None) -> PackRef | None:
+    from packgraph.schema.packs import PackType
+
+    row = await info.context.loaders.pack.load(pack_id) if pack_id else None
+    return PackType.from_row(row) if row else None
+
+
+async def _client(info: Info, client_id: int) -> ClientType:
+    row = await info.context.loaders.client.load(client_id)
+    assert row is not None, "related rows are in the same business"
+    return ClientType.from_row(row)
+
+
+@strawberry.type(name="Appointment", description="A visit of a client for a service.")
+class AppointmentType(relay.Node):
+    id: relay.NodeID[int]
+    starts_at: datetime = strawberry.field(description="When the visit starts.")
+    status: AppointmentStatus = strawberry.field(  # type: ignore[valid-type]
+        description="BOOKED, ATTENDED, NO_SHOW or CANCELLED."
+    )
+    no_charge: bool = strawberry.field(description="Checked in without charging anything.")
+    deleted_at: datetime | None = strawberry.field(
+        description="When it was deleted; deleted appointments are left out of lists."
+    )
+    created_at: datetime = strawberry.field(description="When it was booked.")
+    row: strawberry.Private[Appointment]
+
+    @classmethod
+    def from_row(cls, row: Appointment) -> AppointmentType:
+        return cls(
+            id=row.id,
+            starts_at=row.starts_at,
+            status=row.status,
+            no_charge=row.no_charge,
+            deleted_at=row.deleted_at,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(description="Who the visit is for.")
+    async def client(self, info: Info) -> ClientType:
+        return await _client(info, self.row.client_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The service booked.")
+    async def service(self, info: Info) -> ServiceType | None:
+        row = await info.context.loaders.service.load(self.row.service_id)  # type: ignore[attr-defined]
+        return ServiceType.from_row(row) if row else None
+
+    @strawberry.field(description="The staff member seeing the client.")
+    async def practitioner(self, info: Info) -> StaffType | None:
+        staff_id = self.row.practitioner_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.staff.load(staff_id) if staff_id else None
+        return StaffType.from_row(row) if row else None
+
+    @strawberry.field(description="The pack chosen to pay for the visit, if one was chosen.")
+    async def chosen_pack(self, info: Info) -> PackRef | None:
+        return await _pack(info, self.row.chosen_pack_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="The invoice line that charged the visit (after check-in), with the pack "
+        "and session number it used."
+    )
+    async def charge(self, info: Info) -> InvoiceLineType | None:
+        lines = await info.context.loaders.appointment_lines.load(self.id)
+        service_lines = [line for line in lines if line.kind == LineKind.SERVICE]
+        return InvoiceLineType.from_row(service_lines[-1]) if service_lines else None
+
+
+@strawberry.type(description="A page of appointments.")
+class AppointmentConnection(CountedConnection[AppointmentType]):
+    pass
+
+
+@strawberry.type(name="InvoiceLine", description="One charge on an invoice.")
+class InvoiceLineType(relay.Node):
+    id: relay.NodeID[int]
+    kind: LineKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="SERVICE, PACK_SALE or PRODUCT."
+    )
+    description: str = strawberry.field(description="What the line is for.")
+    quantity: int = strawberry.field(description="How many.")
+    unit_price: int = strawberry.field(description="Price of one, in minor currency units.")
+    amount: int = strawberry.field(description="quantity × unitPrice.")
+    units: int = strawberry.field(
+        description="Units deducted from the allocated pack (0 when not allocated)."
+    )
+    session_number: int | None = strawberry.field(
+        description="Which session of the allocated pack this was."
+    )
+    retrospective: bool = strawberry.field(
+        description="Allocated to a pack bought after the visit (or after the fact)."
+    )
+    created_at: datetime = strawberry.field(description="When the line was added.")
+    row: strawberry.Private[InvoiceLine]
+
+    @classmethod
+    def from_row(cls, row: InvoiceLine) -> InvoiceLineType:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            description=row.description,
+            quantity=row.quantity,
+            unit_price=row.unit_price,
+            amount=row.amount,
+            units=row.units,
+            session_number=row.session_number,
+            retrospective=row.retrospective,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(description="The invoice.")
+    async def invoice(self, info: Info) -> InvoiceType | None:
+        row = await info.context.loaders.invoice.load(self.row.invoice_id)  # type: ignore[attr-defined]
+        return InvoiceType.from_row(row) if row else None
+
+    @strawberry.field(description="The service charged (SERVICE lines).")
+    async def service(self, info: Info) -> ServiceType | None:
+        service_id = self.row.service_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.service.load(service_id) if service_id else None
+        return ServiceType.from_row(row) if row else None
+
+    @strawberry.field(description="The visit charged, when the line came from a check-in.")
+    async def appointment(self, info: Info) -> AppointmentType | None:
+        appointment_id = self.row.appointment_id  # type: ignore[attr-defined]
+        row = (
+            await info.context.loaders.appointment.load(appointment_id) if appointment_id else None
+        )
+        return AppointmentType.from_row(row) if row else None
+
+    @strawberry.field(
+        description="SERVICE line: the pack it is allocated to (deducting). PACK_SALE line: the "
+        "pack sold. Null when not allocated."
+    )
+    async def pack(self, info: Info) -> PackRef | None:
+        return await _pack(info, self.row.pack_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The pack item the allocation deducted from.")
+    async def pack_item(self, info: Info) -> PackItemRef | None:
+        from packgraph.schema.packs import PackItemType
+
+        item_id = self.row.pack_item_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.pack_item.load(item_id) if item_id else None
+        return PackItemType.from_row(row) if row else None
+
+
+@strawberry.type(name="Invoice", description="What a client is charged, with its payments.")
+class InvoiceType(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="Invoice number, unique in the business.")
+    issued_on: date = strawberry.field(description="Date of issue (business timezone).")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    row: strawberry.Private[Invoice]
+
+    @classmethod
+    def from_row(cls, row: Invoice) -> InvoiceType:
+        return cls(
+            id=row.id,
+            number=row.number,
+            issued_on=row.issued_on,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(description="Who is charged.")
+    async def client(self, info: Info) -> ClientType:
+        return await _client(info, self.row.client_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The charges, in order.")
+    async def lines(self, info: Info) -> list[InvoiceLineType]:
+        rows = await info.context.loaders.invoice_lines.load(self.id)
+        return [InvoiceLineType.from_row(row) for row in rows]
+
+    @strawberry.field(description="Payments and refunds against the invoice, oldest first.")
+    async def payments(self, info: Info) -> list[PaymentType]:
+        rows = await info.context.loaders.invoice_payments.load(self.id)
+        return [PaymentType.from_row(row) for row in rows]
+
+    @strawberry.field(description="Sum of the lines' amounts.")
+    async def total(self, info: Info) -> int:
+        return sum(row.amount for row in await info.context.loaders.invoice_lines.load(self.id))
+
+    @strawberry.field(description="Sum of the payments, net of refunds.")
+    async def amount_paid(self, info: Info) -> int:
+        return sum(row.amount for row in await info.context.loaders.invoice_payments.load(self.id))
+
+    @strawberry.field(description="total - amountPaid.")
+    async def balance_due(self, info: Info) -> int:
+        return await self.total(info) - await self.amount_paid(info)
+
+    @strawberry.field(description="ISO 4217 code of the amounts.")
+    async def currency(self, info: Info) -> str:
+        business = await info.context.loaders.business.load(self.row.business_id)  # type: ignore[attr-defined]
+        return business.currency if business else ""
+
+
+@strawberry.type(description="A page of invoices.")
+class InvoiceConnection(CountedConnection[InvoiceType]):
+    pass
+
+
+@strawberry.type(name="Payment", description="Money received (positive) or refunded (negative).")
+class PaymentType(relay.Node):
+    id: relay.NodeID[int]
+    amount: int = strawberry.field(description="Minor currency units; negative for a refund.")
+    method: str = strawberry.field(description="How it was paid, e.g. CARD, CASH, REFUND.")
+    received_at: datetime = strawberry.field(description="When it was received.")
+    is_refund: bool = strawberry.field(description="True for a refund (negative amount).")
+    created_at: datetime = strawberry.field(description="When it was recorded.")
+    row: strawberry.Private[Payment]
+
+    @classmethod
+    def from_row(cls, row: Payment) -> PaymentType:
+        return cls(
+            id=row.id,
+            amount=row.amount,
+            method=row.method,
+            received_at=row.received_at,
+            is_refund=row.amount < 0,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(description="The invoice it pays, if any.")
+    async def invoice(self, info: Info) -> InvoiceType | None:
+        invoice_id = self.row.invoice_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.invoice.load(invoice_id) if invoice_id else None
+        return InvoiceType.from_row(row) if row else None
+
+    @strawberry.field(description="The pack it is allocated to, if any.")
+    async def pack(self, info: Info) -> PackRef | None:
+        return await _pack(info, self.row.pack_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Who recorded it.")
+    async def staff(self, info: Info) -> StaffType | None:
+        staff_id = self.row.staff_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.staff.load(staff_id) if staff_id else None
+        return StaffType.from_row(row) if row else None
