@@ -1,0 +1,121 @@
+// The live feed of pack events since the dashboard opened (newest first, bounded).
+import type { PackEvent } from "../../lib/api";
+import { formatDate, formatMoney } from "../../lib/format";
+
+export const FEED_LIMIT = 300;
+
+export class ActivityFeed {
+  private events: PackEvent[] = [];
+  private listeners = new Set<() => void>();
+  readonly since = new Date();
+
+  push(event: PackEvent): void {
+    if (this.events.some((e) => e.cursor === event.cursor)) return;
+    this.events = [event, ...this.events].slice(0, FEED_LIMIT);
+    for (const listener of this.listeners) listener();
+  }
+
+  list(): readonly PackEvent[] {
+    return this.events;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+export type EventTone = "visit" | "money" | "change" | "warning" | "neutral";
+
+export interface EventDescription {
+  label: string;
+  text: string;
+  tone: EventTone;
+}
+
+/** One line a receptionist understands, e.g. "Session 4 of 10 used". */
+export function describeEvent(
+  event: PackEvent,
+  locale: { currency: string; timezone: string },
+): EventDescription {
+  const pack = event.pack;
+  const allowance = pack ? pack.items.reduce((sum, i) => sum + i.allowance, 0) : 0;
+  const session = event.entry?.sessionNumber;
+  switch (event.type) {
+    case "PACK_SOLD":
+      return {
+        label: "Sold",
+        text: `New pack${pack ? ` for ${formatMoney(pack.finalPrice, locale.currency)}` : ""}`,
+        tone: "money",
+      };
+    case "SESSION_REDEEMED":
+      return {
+        label: "Visit",
+        text:
+          session != null && pack?.metric === "SESSIONS"
+            ? `Session ${session} of ${allowance} used`
+            : session != null
+              ? `Visit ${session} charged to the pack`
+              : "Session used",
+        tone: "visit",
+      };
+    case "REDEMPTION_REVERSED":
+      return {
+        label: "Reversed",
+        text: session != null ? `Session ${session} given back` : "Redemption given back",
+        tone: "change",
+      };
+    case "PACK_CORRECTED":
+      return {
+        label: "Correction",
+        text: `Correction: ${event.entry?.reason || "no reason given"}`,
+        tone: "change",
+      };
+    case "PAYMENT_RECORDED": {
+      const amount = event.payment?.amount ?? 0;
+      return {
+        label: amount < 0 ? "Refund" : "Payment",
+        text: `${amount < 0 ? "Refunded" : "Received"} ${formatMoney(Math.abs(amount), locale.currency)}`,
+        tone: "money",
+      };
+    }
+    case "EXPIRY_CHANGED":
+      return {
+        label: "Expiry",
+        text: pack?.expiresAt
+          ? `Expiry changed to ${formatDate(pack.expiresAt, locale.timezone)}`
+          : "Expiry removed: never expires",
+        tone: "change",
+      };
+    case "PACK_EXPIRING_SOON":
+      return {
+        label: "Expiring",
+        text: pack?.expiresAt ? `Expires ${formatDate(pack.expiresAt, locale.timezone)}` : "Expiring soon",
+        tone: "warning",
+      };
+    case "PACK_EXPIRED":
+      return { label: "Expired", text: "Pack expired", tone: "warning" };
+    case "PACK_FULLY_USED":
+      return { label: "Fully used", text: "Last session used: pack complete", tone: "warning" };
+    case "PACK_CANCELLED":
+      return {
+        label: "Cancelled",
+        text: pack?.cancelReason ? `Cancelled: ${pack.cancelReason}` : "Pack cancelled",
+        tone: "warning",
+      };
+    case "PACK_DELETED":
+      return { label: "Deleted", text: "Pack deleted", tone: "neutral" };
+    case "NOTE_ADDED": {
+      const text = (event.details as { text?: unknown } | null)?.text;
+      return {
+        label: "Note",
+        text: typeof text === "string" && text ? `Note: ${text}` : "Note added",
+        tone: "neutral",
+      };
+    }
+    case "ALLOCATIONS_MOVED":
+      return { label: "Moved", text: "Visits moved between packs", tone: "change" };
+    default:
+      return { label: "Change", text: String(event.type).toLowerCase().replace(/_/g, " "), tone: "neutral" };
+  }
+}

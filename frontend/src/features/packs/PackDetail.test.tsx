@@ -1,0 +1,105 @@
+import { act, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { PackDetailQuery } from "../../gql/graphql";
+import { makePack, redeemed, viewerFixture } from "../../test/fixtures";
+import { fakeLive, mockClient, renderWith } from "../../test/render";
+import { buildTimeline } from "./PackHistory";
+import { PackDetail } from "./PackDetail";
+
+type DetailPack = NonNullable<PackDetailQuery["pack"]>;
+
+function detailPack(): DetailPack {
+  const base = makePack({ id: "p1" });
+  const entry = (
+    id: string,
+    kind: "REDEMPTION" | "REVERSAL" | "CORRECTION",
+    quantity: number,
+    extra: Partial<DetailPack["history"]["edges"][number]["node"]> = {},
+  ) => ({
+    node: {
+      id,
+      kind,
+      quantity,
+      sessionNumber: null,
+      reason: "",
+      label: "",
+      createdAt: `2025-05-0${id}T01:00:00Z`,
+      staff: { id: "s", name: "Sam Patel" },
+      item: { id: base.items[0].id },
+      appointment: null,
+      invoiceLine: null,
+      ...extra,
+    },
+  });
+  return {
+    ...base,
+    refundQuote: 0,
+    history: {
+      totalCount: 3,
+      edges: [
+        entry("3", "CORRECTION", 1, { reason: "Paper card session", staff: { id: "m", name: "Marcus Lee" } }),
+        entry("2", "REVERSAL", -1, { sessionNumber: 2, reason: "Appointment cancelled" }),
+        entry("1", "REDEMPTION", 1, {
+          sessionNumber: 1,
+          appointment: {
+            id: "a",
+            startsAt: "2025-04-30T23:00:00Z",
+            service: { id: "s1", name: "Physio 45" },
+          },
+          invoiceLine: { id: "l", invoice: { id: "i", number: "INV-00007" } },
+        }),
+      ],
+    },
+    payments: [{ id: "pay", amount: 40000, method: "CARD", receivedAt: "2025-05-04T00:00:00Z", staff: null }],
+    notes: [{ id: "n", text: "Agreed to pay per visit", createdAt: "2025-05-05T00:00:00Z", staff: null }],
+  };
+}
+
+describe("pack history", () => {
+  it("shows corrections as 'Correction: reason', redemptions with their visit, newest first", () => {
+    const timeline = buildTimeline(detailPack(), "AUD", "Australia/Sydney");
+    expect(timeline.map((e) => e.kind)).toEqual(["note", "payment", "correction", "reversal", "redemption"]);
+    expect(timeline[2].title).toBe("Correction: Paper card session");
+    expect(timeline[2].detail).toBe("1 session marked used");
+    expect(timeline[3].title).toBe("Session 2 reversed: 1 session given back");
+    expect(timeline[4].title).toBe("Session 1 of 10 used");
+    expect(timeline[4].detail).toMatch(/^Physio 45 · visit .*2025.* · INV-00007$/);
+  });
+});
+
+describe("PackDetail", () => {
+  function renderDetail(role: "MANAGER" | "STAFF") {
+    const pack = detailPack();
+    const { client, executeQuery } = mockClient((name) => (name === "PackDetail" ? { pack } : null));
+    const live = fakeLive();
+    renderWith(<PackDetail id="p1" />, { client, live: live.live, viewer: viewerFixture(role) });
+    return { pack, live, executeQuery };
+  }
+
+  it("offers managers the correction, expiry, cancel and delete controls", () => {
+    renderDetail("MANAGER");
+    expect(screen.getByRole("heading", { name: "Session correction" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Change expiry" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Cancel pack…" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Delete pack…" })).toBeInTheDocument();
+  });
+
+  it("does not offer staff what only managers may do", () => {
+    renderDetail("STAFF");
+    expect(screen.getByRole("heading", { name: "Record payment" })).toBeInTheDocument();
+    expect(screen.getByRole("heading", { name: "Add note" })).toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: "Session correction" })).toBeNull();
+    expect(
+      screen.queryByRole("button", { name: /Change expiry|Cancel pack|Delete pack|Mark used|Give back/ }),
+    ).toBeNull();
+    expect(screen.getByTestId("history")).toHaveTextContent("Correction: Paper card session");
+  });
+
+  it("replaces the card from a live event's snapshot", () => {
+    const { pack, live } = renderDetail("STAFF");
+    act(() => live.emit({ type: "SESSION_REDEEMED", pack: redeemed(pack) }));
+    const card = screen.getByTestId("pack-card");
+    expect(within(card).getByTestId("used-summary")).toHaveTextContent("4/10 sessions used");
+    expect(within(card).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "6");
+  });
+});
