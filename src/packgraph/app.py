@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from packgraph import metrics
 from packgraph.db import config_from_settings
 from packgraph.live.hub import Hub
+from packgraph.middleware import RequestLogMiddleware
 from packgraph.resolvers.endpoint import make_graphql_app
 from packgraph.settings import Settings
 
 log = logging.getLogger("packgraph")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+NO_DASHBOARD_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>packgraph</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto">
+<h1>packgraph is running</h1>
+<p>The dashboard has not been built (no <code>frontend/dist</code>): run <code>make run</code>.</p>
+<p>The GraphQL API and GraphiQL are at <a href="/graphql">/graphql</a>.</p>
+</body></html>
+"""
 
 
 def frontend_dist(settings: Settings) -> Path:
@@ -40,6 +54,80 @@ async def _database_reachable() -> bool:
     return True
 
 
+async def run_expiry_once() -> bool:
+    """One run of expiry processing (SPEC §1.7). Never raises: a failure is logged and counted.
+
+    Safe with any number of server processes: ``process_expiries`` moves each pack exactly once
+    through conditional updates, so concurrent runs only split the work.
+    """
+    try:
+        from packgraph.domain.expiry import process_expiries
+    except ImportError:
+        log.debug("expiry job: packgraph.domain.expiry is not available")
+        return False
+    try:
+        report = await process_expiries()
+    except Exception:
+        metrics.EXPIRY_RUNS.inc(outcome="error")
+        log.exception("expiry job failed; it runs again at the next interval")
+        return False
+    metrics.EXPIRY_RUNS.inc(outcome="ok")
+    summary = dataclasses.asdict(report) if dataclasses.is_dataclass(report) else report
+    log.info("expiry job: %s", summary)
+    return True
+
+
+def expiry_interval(settings: Settings) -> float:
+    """Seconds between expiry runs; 0 turns the job off."""
+    return float(max(settings.expiry_interval_seconds, 0))
+
+
+async def _expire_periodically(interval_seconds: float) -> None:
+    # The first run waits a full interval: a process that restarts often does no extra work,
+    # and tests that start the app never race the job.
+    while True:
+        await asyncio.sleep(interval_seconds)
+        await run_expiry_once()
+
+
+@contextlib.asynccontextmanager
+async def _background(coroutine_factory, enabled: bool) -> AsyncIterator[None]:
+    task = asyncio.create_task(coroutine_factory()) if enabled else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _dashboard_routes(dist: Path) -> list:
+    if not (dist / "index.html").exists():
+
+        async def no_dashboard(request: Request) -> Response:
+            return HTMLResponse(NO_DASHBOARD_PAGE)
+
+        return [Route("/", no_dashboard)]
+
+    index = dist / "index.html"
+    root = dist.resolve()
+
+    async def spa(request: Request) -> Response:
+        # A real file at the top of dist (favicon, robots.txt) is served as itself; every other
+        # path is a client-side route (/packs/12, /today) and loads the dashboard's index.html.
+        candidate = (dist / request.path_params["path"]).resolve()
+        if candidate.is_file() and candidate.is_relative_to(root) and candidate != index.resolve():
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    routes: list = []
+    if (dist / "assets").is_dir():
+        routes.append(Mount("/assets", StaticFiles(directory=dist / "assets"), name="assets"))
+    routes.append(Route("/{path:path}", spa))
+    return routes
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI app. Nothing touches the database until the lifespan starts."""
     settings = settings or Settings.from_env()
@@ -52,11 +140,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # (tests) must not reuse another backend's SQL.
         EXECUTOR_CACHE.clear()
         await Tortoise.init(config=config_from_settings(settings), _enable_global_fallback=True)
-        await hub.start()
         try:
-            yield
+            await hub.start()
+            try:
+                interval = expiry_interval(settings)
+                async with _background(lambda: _expire_periodically(interval), interval > 0):
+                    yield
+            finally:
+                await hub.stop()
         finally:
-            await hub.stop()
             await Tortoise.close_connections()
 
     async def healthz(request: Request) -> Response:
@@ -71,34 +163,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
         }
         return JSONResponse(body, status_code=200 if database and broker else 503)
 
-    async def metrics(request: Request) -> Response:
-        lines = [
-            "# HELP packgraph_broker_connected 1 when the broadcast broker is connected.",
-            "# TYPE packgraph_broker_connected gauge",
-            f"packgraph_broker_connected {1 if hub.ready else 0}",
-        ]
-        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+    async def metrics_endpoint(request: Request) -> Response:
+        metrics.BROKER_CONNECTED.set(1 if hub.ready else 0)
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
 
     routes: list = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics),
+        Route("/metrics", metrics_endpoint),
         Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),
         WebSocketRoute("/graphql", graphql),
+        *_dashboard_routes(frontend_dist(settings)),
     ]
-    dist = frontend_dist(settings)
-    if (dist / "index.html").exists():
-        index = dist / "index.html"
-
-        async def spa(request: Request) -> Response:
-            # Client-side routes (/packs/12, /today) all load the dashboard's index.html.
-            return FileResponse(index)
-
-        if (dist / "assets").is_dir():
-            routes.append(Mount("/assets", StaticFiles(directory=dist / "assets"), name="assets"))
-        routes.append(Route("/{path:path}", spa))
-
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(RequestLogMiddleware),
+        # The dashboard is normally served by this app (same origin); CORS only matters when it
+        # is served elsewhere (a Vite dev server), and then only for the configured origins.
+        # Tokens travel in the Authorization header, never in cookies: no credentials mode.
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+            max_age=600,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.hub = hub
     return app

@@ -30,11 +30,17 @@ class Settings:
 
     database_url: str = field(
         default="sqlite://packgraph.db",
-        metadata={"env": "DATABASE_URL", "doc": "Tortoise database URL (sqlite:// or postgres://)."},
+        metadata={
+            "env": "DATABASE_URL",
+            "doc": "Tortoise database URL (sqlite:// or postgres://).",
+        },
     )
     broadcast_url: str = field(
         default="memory://",
-        metadata={"env": "BROADCAST_URL", "doc": "broadcaster URL: memory://, redis://, postgres://."},
+        metadata={
+            "env": "BROADCAST_URL",
+            "doc": "broadcaster URL: memory://, redis://, postgres://.",
+        },
     )
     host: str = field(default="127.0.0.1", metadata={"env": "HOST", "doc": "Address to bind."})
     port: int = field(default=8000, metadata={"env": "PORT", "doc": "Port to bind."})
@@ -47,10 +53,12 @@ class Settings:
     )
     log_level: str = field(default="info", metadata={"env": "LOG_LEVEL", "doc": "Log level."})
     db_pool_min: int = field(
-        default=1, metadata={"env": "DB_POOL_MIN", "doc": "Minimum PostgreSQL pool size per process."}
+        default=1,
+        metadata={"env": "DB_POOL_MIN", "doc": "Minimum PostgreSQL pool size per process."},
     )
     db_pool_max: int = field(
-        default=10, metadata={"env": "DB_POOL_MAX", "doc": "Maximum PostgreSQL pool size per process."}
+        default=10,
+        metadata={"env": "DB_POOL_MAX", "doc": "Maximum PostgreSQL pool size per process."},
     )
     session_ttl_hours: int = field(
         default=12, metadata={"env": "SESSION_TTL_HOURS", "doc": "Lifetime of a staff login token."}
@@ -82,6 +90,51 @@ class Settings:
     max_subscriptions_per_connection: int = field(
         default=20,
         metadata={"env": "MAX_SUBSCRIPTIONS", "doc": "Subscriptions one WebSocket may hold."},
+    )
+    live_buffer_size: int = field(
+        default=500,
+        metadata={
+            "env": "LIVE_BUFFER_SIZE",
+            "doc": "Events buffered per subscription; one that falls further behind catches up "
+            "from the outbox.",
+        },
+    )
+    live_max_lag_ms: int = field(
+        default=30000,
+        metadata={
+            "env": "LIVE_MAX_LAG_MS",
+            "doc": "How long a subscription may stay behind before it is ended with "
+            "SUBSCRIBER_TOO_SLOW (and told to resume from its cursor).",
+        },
+    )
+    live_poll_ms: int = field(
+        default=1000,
+        metadata={
+            "env": "LIVE_POLL_MS",
+            "doc": "How often the outbox is polled while the broadcast broker is unreachable.",
+        },
+    )
+    live_safety_poll_ms: int = field(
+        default=10000,
+        metadata={
+            "env": "LIVE_SAFETY_POLL_MS",
+            "doc": "How often the outbox is checked for missed wake-ups while the broker is up.",
+        },
+    )
+    broker_ping_ms: int = field(
+        default=2000,
+        metadata={
+            "env": "BROKER_PING_MS",
+            "doc": "How often the broker round trip is checked; a lost ping means reconnect.",
+        },
+    )
+    live_auth_check_ms: int = field(
+        default=5000,
+        metadata={
+            "env": "LIVE_AUTH_CHECK_MS",
+            "doc": "How often open subscriptions re-check their token (revoked keys, "
+            "deactivated staff).",
+        },
     )
     expiry_interval_seconds: int = field(
         default=300,

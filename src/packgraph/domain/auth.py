@@ -185,7 +185,7 @@ async def create_business(*, name: str, timezone: str, currency: str) -> Busines
         raise invalid("name is required", "name")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise invalid(f"unknown timezone {timezone!r}", "timezone") from None
     if not _CURRENCY.match(currency):
         raise invalid("currency must be three uppercase letters (ISO 4217)", "currency")
