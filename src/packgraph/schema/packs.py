@@ -19,7 +19,13 @@ from packgraph.schema.catalog import PackTemplateType, ServiceType, services_by_
 from packgraph.schema.clients import ClientType
 from packgraph.schema.enums import Metric, PaymentStatus
 from packgraph.schema.enums import PackStatus as PackStatusEnum
-from packgraph.schema.refs import InvoiceRef, LedgerEntryConnectionRef, PackNoteRef, PaymentRef
+from packgraph.schema.refs import (
+    InvoiceRef,
+    LedgerEntryConnectionRef,
+    PackDiagnosisRef,
+    PackNoteRef,
+    PaymentRef,
+)
 from packgraph.schema.relay import AFTER, DEFAULT_PAGE_SIZE, FIRST, CountedConnection
 
 
@@ -216,6 +222,15 @@ class PackType(relay.Node):
         invoice_ids = list(dict.fromkeys(line.invoice_id for line in lines))  # type: ignore[attr-defined]
         rows = await info.context.loaders.invoice.load_many(invoice_ids)
         return [InvoiceType.from_row(row) for row in rows if row is not None]
+
+    @strawberry.field(
+        description="“Why is this count wrong?”: the count the pack should show and one finding "
+        "per cause, each naming its visit and the mutation that fixes it."
+    )
+    async def diagnosis(self, info: Info) -> PackDiagnosisRef:
+        from packgraph.resolvers.diagnosis import pack_diagnosis
+
+        return await pack_diagnosis(info, self.row)
 
 
 def pack_from_row(row: Pack) -> PackType:

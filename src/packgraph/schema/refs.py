@@ -10,6 +10,7 @@ import strawberry
 if TYPE_CHECKING:
     from packgraph.schema.catalog import PackTemplateType, ServiceType
     from packgraph.schema.clients import ClientType
+    from packgraph.schema.diagnosis import PackDiagnosisType
     from packgraph.schema.ledger import LedgerEntryConnection, LedgerEntryType, PackNoteType
     from packgraph.schema.packs import PackItemType, PackType
     from packgraph.schema.visits import (
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 _CATALOG = "packgraph.schema.catalog"
 _CLIENTS = "packgraph.schema.clients"
+_DIAGNOSIS = "packgraph.schema.diagnosis"
 _LEDGER = "packgraph.schema.ledger"
 _PACKS = "packgraph.schema.packs"
 _VISITS = "packgraph.schema.visits"
@@ -37,3 +39,4 @@ AppointmentRef = Annotated["AppointmentType", strawberry.lazy(_VISITS)]
 InvoiceRef = Annotated["InvoiceType", strawberry.lazy(_VISITS)]
 InvoiceLineRef = Annotated["InvoiceLineType", strawberry.lazy(_VISITS)]
 PaymentRef = Annotated["PaymentType", strawberry.lazy(_VISITS)]
+PackDiagnosisRef = Annotated["PackDiagnosisType", strawberry.lazy(_DIAGNOSIS)]

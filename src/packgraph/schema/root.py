@@ -17,9 +17,14 @@ from strawberry.schema.config import StrawberryConfig
 
 from packgraph.resolvers.extensions import schema_extensions
 from packgraph.schema import fields, mutation_fields
+from packgraph.schema.scalars import SCALAR_OVERRIDES
 from packgraph.settings import Settings
 
-PLUGIN_MODULES = ("packgraph.schema.events",)
+PLUGIN_MODULES = (
+    "packgraph.schema.events",
+    "packgraph.schema.diagnosis",
+    "packgraph.schema.reports",
+)
 
 
 def _plugin_areas(kind: str) -> list[type]:
@@ -80,6 +85,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=subscription,
         extensions=schema_extensions(settings),
         config=StrawberryConfig(relay_max_results=100),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
