@@ -14,7 +14,9 @@ export default defineConfig({
   build: {
     target: "es2022",
     sourcemap: false,
-    chunkSizeWarningLimit: 400,
+    // The app chunk stays well under this; the largest chunk is the charting library (Recharts, about
+    // 415 kB), loaded only by the Reports view.
+    chunkSizeWarningLimit: 450,
   },
   test: {
     environment: "jsdom",

@@ -5,6 +5,7 @@ import "./styles/base.css";
 import "./styles/layout.css";
 import "./styles/packs.css";
 import "./styles/views.css";
+import "./styles/insights.css";
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

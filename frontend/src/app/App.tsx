@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { Provider as UrqlProvider, useQuery } from "urql";
 import { ViewerDocument } from "../gql/graphql";
 import { createApi } from "../lib/api";
@@ -16,6 +16,10 @@ import { PackStore } from "../features/packs/packStore";
 import { PackStoreProvider } from "../features/packs/packStoreContext";
 import { Today } from "../features/today/Today";
 import { Layout } from "./Layout";
+
+// Views used now and then load on first visit (Reports brings the charting library).
+const Reports = lazy(() => import("../features/reports/Reports").then((m) => ({ default: m.Reports })));
+const Tasks = lazy(() => import("../features/tasks/Tasks").then((m) => ({ default: m.Tasks })));
 
 export function App() {
   return (
@@ -76,7 +80,9 @@ function SignedIn({ session }: { session: Session }) {
           <ActivityFeedContext.Provider value={services.feed}>
             <ViewerRefresh />
             <Layout>
-              <Routes />
+              <Suspense fallback={<p className="loading">Loading…</p>}>
+                <Routes />
+              </Suspense>
             </Layout>
           </ActivityFeedContext.Provider>
         </PackStoreProvider>
@@ -105,6 +111,8 @@ function Routes(): ReactNode {
   if (path === "/clients") return <ClientsList />;
   if ((params = matchPath("/clients/:id", path))) return <ClientProfile key={params.id} id={params.id} />;
   if (path === "/activity") return <Activity />;
+  if (path === "/tasks") return <Tasks />;
+  if (path === "/reports") return <Reports />;
   return (
     <div className="empty">
       <p>There is no page here.</p>

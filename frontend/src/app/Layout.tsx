@@ -2,12 +2,15 @@ import type { ReactNode } from "react";
 import { Link, useRouter } from "../lib/router";
 import { useSession, useViewer } from "../lib/session";
 import { ConnectionIndicator } from "../features/live/ConnectionIndicator";
+import { OpenTaskBadge } from "../features/tasks/OpenTaskBadge";
 
 const NAV = [
   { to: "/", label: "Packs", match: (p: string) => p === "/" || p.startsWith("/packs") },
   { to: "/today", label: "Today", match: (p: string) => p.startsWith("/today") },
   { to: "/clients", label: "Clients", match: (p: string) => p.startsWith("/clients") },
   { to: "/activity", label: "Activity", match: (p: string) => p.startsWith("/activity") },
+  { to: "/tasks", label: "Tasks", match: (p: string) => p.startsWith("/tasks") },
+  { to: "/reports", label: "Reports", match: (p: string) => p.startsWith("/reports") },
 ];
 
 const ROLE_LABEL = {
@@ -44,6 +47,7 @@ export function Layout({ children }: { children: ReactNode }) {
                 aria-current={item.match(path) ? "page" : undefined}
               >
                 {item.label}
+                {item.to === "/tasks" && <OpenTaskBadge />}
               </Link>
             ))}
           </nav>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   daysUntil,
+  formatAmount,
   endOfLocalDayIso,
   formatMoney,
   inputToMinor,
@@ -16,6 +17,14 @@ describe("format", () => {
     expect(usedSummary(15000, 50000, "MONEY", "USD")).toBe("$150.00/$500.00 used");
     expect(remainingSummary(7, 10, "SESSIONS", "AUD")).toBe("7/10 remaining");
     expect(remainingSummary(450, 600, "MINUTES", "AUD")).toBe("7.5/10 hours remaining");
+  });
+
+  it("says an amount with its unit", () => {
+    expect(formatAmount(1, "SESSIONS", "AUD")).toBe("1 session");
+    expect(formatAmount(4, "SESSIONS", "AUD")).toBe("4 sessions");
+    expect(formatAmount(60, "MINUTES", "AUD")).toBe("1 hour");
+    expect(formatAmount(195, "MINUTES", "AUD")).toBe("3.25 hours");
+    expect(formatAmount(9500, "MONEY", "USD")).toBe("$95.00");
   });
 
   it("handles money as integer minor units", () => {

@@ -56,6 +56,14 @@ export function formatQuantity(value: number, metric: Metric, currency: string):
   }
 }
 
+/** A quantity with its unit: "1 session", "3 sessions", "1.5 hours", "$95.00". */
+export function formatAmount(value: number, metric: Metric, currency: string): string {
+  const text = formatQuantity(value, metric, currency);
+  if (metric === "SESSIONS") return `${text} ${value === 1 || value === -1 ? "session" : "sessions"}`;
+  if (metric === "MINUTES") return `${text} ${value === 60 || value === -60 ? "hour" : "hours"}`;
+  return text;
+}
+
 /** "3/10 sessions used", "2.5/10 hours used", "$150.00/$500.00 used". */
 export function usedSummary(used: number, allowance: number, metric: Metric, currency: string) {
   const u = formatQuantity(used, metric, currency);

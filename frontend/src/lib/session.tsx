@@ -56,7 +56,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setSession((current) => {
       if (!current) return current;
       const next = { ...current, viewer };
-      saveSession(next);
+      // Only refresh the stored session if it is still this one: another tab may have signed out or
+      // in as someone else meanwhile, and a late viewer answer must not bring this token back.
+      if (loadSession()?.token === current.token) saveSession(next);
       return next;
     });
   }, []);

@@ -13,24 +13,31 @@ import { PackStore } from "../features/packs/packStore";
 import { PackStoreProvider } from "../features/packs/packStoreContext";
 import { viewerFixture } from "./fixtures";
 
-/** A urql client whose queries answer from `answer(operationName, variables)`. */
-export function mockClient(answer: (name: string, variables: Record<string, unknown>) => unknown) {
-  const executeQuery = vi.fn(
-    (operation: {
-      query: { definitions: { name?: { value: string } }[] };
-      variables: Record<string, unknown>;
-    }) => {
-      const name = operation.query.definitions.find((d) => d.name)?.name?.value ?? "";
-      return fromValue({ operation, data: answer(name, operation.variables), stale: false, hasNext: false });
-    },
-  );
+type Answer = (name: string, variables: Record<string, unknown>) => unknown;
+
+interface MockOperation {
+  query: { definitions: { name?: { value: string } }[] };
+  variables: Record<string, unknown>;
+}
+
+/**
+ * A urql client whose queries answer from `answer(operationName, variables)`, and whose mutations
+ * answer from `mutate` (never, when not given).
+ */
+export function mockClient(answer: Answer, mutate?: Answer) {
+  const respond = (reply: Answer) => (operation: MockOperation) => {
+    const name = operation.query.definitions.find((d) => d.name)?.name?.value ?? "";
+    return fromValue({ operation, data: reply(name, operation.variables), stale: false, hasNext: false });
+  };
+  const executeQuery = vi.fn(respond(answer));
+  const executeMutation = vi.fn(mutate ? respond(mutate) : () => never);
   const client = {
     executeQuery,
-    executeMutation: vi.fn(() => never),
+    executeMutation,
     executeSubscription: vi.fn(() => never),
     suspense: false,
   } as unknown as Client;
-  return { client, executeQuery };
+  return { client, executeQuery, executeMutation };
 }
 
 /** A live connection whose events the test pushes with `emit`. */

@@ -67,6 +67,30 @@ describe("pack history", () => {
   });
 });
 
+describe("pack history of a two-item pack", () => {
+  it("numbers sessions per item: massage session 1 of 5, not of 10", () => {
+    const pack = detailPack();
+    const physio = { ...pack.items[0], id: "physio", allowance: 5 };
+    const massage = { ...pack.items[0], id: "massage", allowance: 5 };
+    const redemption = pack.history.edges[2];
+    const timeline = buildTimeline(
+      {
+        ...pack,
+        items: [physio, massage],
+        payments: [],
+        notes: [],
+        history: {
+          totalCount: 1,
+          edges: [{ node: { ...redemption.node, item: { id: "massage" } } }],
+        },
+      },
+      "AUD",
+      "Australia/Sydney",
+    );
+    expect(timeline[0].title).toBe("Session 1 of 5 used");
+  });
+});
+
 describe("PackDetail", () => {
   function renderDetail(role: "MANAGER" | "STAFF") {
     const pack = detailPack();

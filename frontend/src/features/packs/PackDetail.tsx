@@ -4,6 +4,7 @@ import { PackDetailDocument } from "../../gql/graphql";
 import { Link } from "../../lib/router";
 import { useCanManage, useLocale } from "../../lib/session";
 import { ErrorList } from "../../ui/UserErrors";
+import { InvestigationPanel } from "../diagnosis/InvestigationPanel";
 import { useDebounced, useOnResume, usePackEvents } from "../live/LiveContext";
 import { ManagePack } from "./ManagePack";
 import { AddNoteForm, RecordPaymentForm } from "./PackActions";
@@ -68,6 +69,7 @@ export function PackDetail({ id }: { id: string }) {
       <div className="detail-grid">
         <div className="detail-main">
           <PackCard pack={pack} changedAt={changedAt} linkTitle={false} />
+          {!deleted && <InvestigationPanel pack={pack} onFixed={refresh} />}
           <section className="panel" aria-label="Payments and notes">
             <RecordPaymentForm pack={pack} onDone={refresh} />
             <AddNoteForm packId={pack.id} onDone={refresh} />

@@ -40,6 +40,9 @@ function visitDetail(node: HistoryNode, timezone: string): string | undefined {
 
 export function buildTimeline(pack: DetailPack, currency: string, timezone = "UTC"): TimelineEntry[] {
   const allowance = pack.items.reduce((sum, item) => sum + item.allowance, 0);
+  // Session numbers count per item: "5 Physio + 5 Massage" has massage session 1 of 5, not of 10.
+  const itemAllowance = (node: HistoryNode) =>
+    pack.items.find((item) => item.id === node.item?.id)?.allowance;
   const entries: TimelineEntry[] = [];
   for (const { node } of pack.history.edges) {
     const staff = node.staff?.name ?? null;
@@ -47,7 +50,7 @@ export function buildTimeline(pack: DetailPack, currency: string, timezone = "UT
       const session =
         node.sessionNumber != null
           ? pack.metric === "SESSIONS"
-            ? `Session ${node.sessionNumber} of ${allowance} used`
+            ? `Session ${node.sessionNumber} of ${itemAllowance(node) ?? allowance} used`
             : `Visit ${node.sessionNumber}: ${units(node.quantity, pack.metric, currency)} used`
           : `${units(node.quantity, pack.metric, currency)} used`;
       entries.push({
