@@ -44,6 +44,8 @@ from packgraph.models import (
     AutoRenew,
     Business,
     Client,
+    Event,
+    LedgerEntry,
     Metric,
     Pack,
     PackItem,
@@ -426,6 +428,23 @@ SCENARIOS: tuple[Callable[[Demo], Awaitable[None]], ...] = (
 )
 
 
+async def _backdate_history(demo: Demo) -> None:
+    """Date each visit's ledger entry (and its event) at the visit, not at the moment of seeding.
+
+    The domain stamps entries with the time of the write, which is right in production; the demo
+    replays months of visits in a second, and reports count redemptions per local day.
+    """
+    entries = await LedgerEntry.filter(
+        business_id=demo.business.id, appointment_id__not_isnull=True
+    ).prefetch_related("appointment")
+    for entry in entries:
+        visited_at = entry.appointment.starts_at
+        if visited_at >= entry.created_at:
+            continue
+        await LedgerEntry.filter(id=entry.id).update(created_at=visited_at)
+        await Event.filter(entry_id=entry.id).update(created_at=visited_at)
+
+
 async def seed_demo(
     *, clients: int = CURATED_CLIENTS, now: datetime | None = None, progress: Progress | None = None
 ) -> SeedReport:
@@ -441,6 +460,7 @@ async def seed_demo(
         await scenario(demo)
         if progress:
             progress(done)
+    await _backdate_history(demo)
     # Reminders for packs expiring soon and anything else due, as the server's job would.
     await process_expiries(business_id=demo.business.id)
     if clients > len(SCENARIOS):
