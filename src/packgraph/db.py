@@ -60,3 +60,33 @@ def config_from_settings(settings: Settings) -> dict[str, Any]:
 
 # Read by `tortoise makemigrations -c packgraph.db.TORTOISE_ORM`.
 TORTOISE_ORM = config_from_settings(Settings.from_env())
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) means the database cannot be reached: refused or
+    dropped connections, timeouts, a server shutting down. Such a failure is not a bug: the
+    API answers it with SERVICE_UNAVAILABLE (503), and the request can be retried."""
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
+
+    unreachable = (
+        OSError,  # refused, reset, timed out (TimeoutError is an OSError)
+        DBConnectionError,
+        asyncpg.exceptions.ConnectionDoesNotExistError,
+        asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.ConnectionFailureError,
+        asyncpg.exceptions.TooManyConnectionsError,
+    )
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, unreachable):
+            return True
+        # a pooled connection whose socket died ("connection is closed"); other interface
+        # errors are bugs
+        if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -41,6 +41,10 @@ class _Unset(enum.Enum):
 UNSET: Final = _Unset.UNSET
 """A keyword argument that was not given (distinct from ``None``, which may mean "clear it")."""
 
+# A century: longer validities serve no business and overflow the calendar (year 9999).
+MAX_VALIDITY_DAYS: Final = 36_600
+MAX_VALIDITY_MONTHS: Final = 1_200
+
 
 @dataclass(frozen=True)
 class TemplateItemSpec:
@@ -234,10 +238,12 @@ def validate_pack_fields(
     _not_negative(session_price, "sessionPrice")
     if validity_days is not None and validity_months is not None:
         raise invalid("give validity in days or in months, not both", "validityDays")
-    if validity_days is not None:
-        _positive(validity_days, "validityDays")
-    if validity_months is not None:
-        _positive(validity_months, "validityMonths")
+    for value, most, field_name in (
+        (validity_days, MAX_VALIDITY_DAYS, "validityDays"),
+        (validity_months, MAX_VALIDITY_MONTHS, "validityMonths"),
+    ):
+        if value is not None and _positive(value, field_name) > most:
+            raise invalid(f"{field_name} must be at most {most}", field_name)
     if not items:
         raise invalid("a pack needs at least one item", "items")
     for index, item in enumerate(items):
@@ -468,7 +474,7 @@ async def update_business_settings(
     if timezone is not UNSET:
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:
             raise invalid(f"unknown timezone {timezone!r}", "timezone") from error
         changes["timezone"] = timezone
     if currency is not UNSET:

@@ -105,13 +105,17 @@ def validity_end(
     """When a pack bought at ``purchased_at`` expires, counted on the business's calendar."""
     if days is None and months is None:
         return None
-    local = purchased_at.astimezone(ZoneInfo(timezone))
-    if days is not None:
-        end_day = local.date() + timedelta(days=days)
-    else:
-        end_day = add_months(local.date(), months or 0)
-    end = datetime.combine(end_day, local.timetz().replace(tzinfo=None), ZoneInfo(timezone))
-    return end.astimezone(purchased_at.tzinfo)
+    try:
+        local = purchased_at.astimezone(ZoneInfo(timezone))
+        if days is not None:
+            end_day = local.date() + timedelta(days=days)
+        else:
+            end_day = add_months(local.date(), months or 0)
+        end = datetime.combine(end_day, local.timetz().replace(tzinfo=None), ZoneInfo(timezone))
+        return end.astimezone(purchased_at.tzinfo)
+    except (OverflowError, ValueError):
+        # A purchase near the end of the calendar (year 9999) has no representable expiry.
+        raise invalid("the pack would expire after the year 9999", "purchasedAt") from None
 
 
 async def _source_from_template(conn: BaseDBAsyncClient, template: PackTemplate) -> _PackSource:

@@ -13,7 +13,7 @@ from packgraph.resolvers.mutation import actor_of
 from packgraph.resolvers.pagination import Ordering, keyset_connection
 from packgraph.schema.catalog import PackTemplateType, ServiceType
 from packgraph.schema.clients import ClientConnection, ClientType
-from packgraph.schema.relay import AFTER, DEFAULT_PAGE_SIZE, FIRST, parse_global_id
+from packgraph.schema.relay import AFTER, DEFAULT_PAGE_SIZE, FIRST, parse_global_id, search_text
 
 CLIENTS_BY_NAME = Ordering("c+", field="name")
 
@@ -29,8 +29,8 @@ async def clients(
 ) -> ClientConnection:
     actor = actor_of(info)
     query = Client.filter(business_id=actor.business_id)
-    if search and search.strip():
-        text = search.strip()
+    text = search_text(search)
+    if text:
         query = query.filter(
             Q(name__icontains=text) | Q(email__icontains=text) | Q(phone__icontains=text)
         )

@@ -9,13 +9,14 @@ error, 405 for a mutation over GET, and ``application/graphql-response+json`` re
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -27,11 +28,16 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
+from packgraph.db import database_unavailable
 from packgraph.domain import auth
 from packgraph.resolvers.context import UNAUTHENTICATED, Context
+from packgraph.resolvers.guards import DATABASE_UNAVAILABLE, SERVICE_UNAVAILABLE
+from packgraph.resolvers.websocket import TransportWSHandler, WebSocketAdapter
 from packgraph.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+log = logging.getLogger("packgraph.graphql")
 
 _STATUS_CODES = {
     400: "BAD_REQUEST",
@@ -39,6 +45,7 @@ _STATUS_CODES = {
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    503: SERVICE_UNAVAILABLE,
 }
 
 EXAMPLE_QUERY = """# packgraph API. The Docs pane (top left) describes every type and field.
@@ -113,6 +120,9 @@ def _wants_graphql_response_json(request: Request) -> bool:
 class PackgraphGraphQL(GraphQL):
     """strawberry's ASGI view with packgraph's authentication, limits and HTTP behaviour."""
 
+    graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = WebSocketAdapter
+
     def __init__(self, schema: Any, *, settings: Settings, hub: Any = None) -> None:
         super().__init__(
             schema,
@@ -162,6 +172,14 @@ class PackgraphGraphQL(GraphQL):
             response = self._error(error.status_code, error.reason)
             if error.status_code == 405:
                 response.headers["Allow"] = "POST"
+        except Exception as error:
+            # Authentication reads the database before any resolver runs.
+            if not database_unavailable(error):
+                raise
+            log.warning("database unavailable: %s", type(error).__name__)
+            response = self._error(503, DATABASE_UNAVAILABLE)
+        if response.status_code == 503:
+            response.headers["Retry-After"] = "1"
         await response(scope, receive, send)
 
     def _too_large(self) -> Response:
@@ -171,12 +189,27 @@ class PackgraphGraphQL(GraphQL):
 
     @staticmethod
     def _error(status: int, message: str) -> Response:
-        return JSONResponse(
-            _error_body(message, _STATUS_CODES.get(status, "BAD_REQUEST")), status_code=status
-        )
+        # ASCII-escaped: a message may quote the request (an operation name), and a lone
+        # surrogate there cannot be encoded as UTF-8.
+        body = json.dumps(_error_body(message, _STATUS_CODES.get(status, "BAD_REQUEST")))
+        return Response(body, status_code=status, media_type="application/json")
 
     def decode_json(self, data: str | bytes) -> object:
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as error:
+            # Invalid UTF-8, a number beyond Python's digit limit, nesting deeper than the
+            # decoder's recursion: not JSON we can read. JSONDecodeError is what both transports
+            # answer (400 over HTTP, close code 4400 on a WebSocket).
+            raise json.JSONDecodeError(type(error).__name__, "", 0) from None
+
+    def parse_json(self, data: str | bytes) -> object:
+        decoded = super().parse_json(data)
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, 'Expected a JSON object, such as {"query": "..."}.')
+        return decoded
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
@@ -222,7 +255,9 @@ class PackgraphGraphQL(GraphQL):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
-        if getattr(sub_response, "graphql_response_json", False) and isinstance(
+        if isinstance(response_data, dict) and _has_code(response_data, SERVICE_UNAVAILABLE):
+            response.status_code = 503
+        elif getattr(sub_response, "graphql_response_json", False) and isinstance(
             response_data, dict
         ):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"

@@ -1,4 +1,5 @@
-"""Schema extensions: authentication, per-operation loaders, document limits, error masking.
+"""Schema extensions: authentication, per-operation loaders, document limits, error masking
+(and the request guards of :mod:`packgraph.resolvers.guards`).
 
 Extensions are passed to the schema as classes (or factories), so each operation gets its own
 instances; validation rule classes are built once per schema so the validation cache can key on
@@ -7,7 +8,7 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
@@ -15,7 +16,6 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
     max_aliases,
@@ -23,7 +23,15 @@ from strawberry.extensions import (
 )
 
 from packgraph import metrics
+from packgraph.db import database_unavailable
+from packgraph.domain import auth
 from packgraph.resolvers.context import AuthenticationError, Context
+from packgraph.resolvers.guards import (
+    DatabaseUnavailable,
+    SafeParserCache,
+    StorableText,
+    SubscriptionsOverWebSocket,
+)
 from packgraph.resolvers.permissions import needs_authentication
 from packgraph.settings import Settings
 
@@ -48,12 +56,26 @@ class Authentication(SchemaExtension):
 
 
 class OperationLoaders(SchemaExtension):
-    """A WebSocket shares one context per connection; each operation gets fresh loaders."""
+    """A WebSocket shares one context per connection; each operation gets fresh loaders, and
+    the connection's token is checked again: a revoked key, a deactivated staff member or an
+    expired session cannot go on using a socket opened before (nor an old role)."""
 
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context) and isinstance(context.request, WebSocket):
-            self.execution_context.context = context.for_operation()
+            operation = context.for_operation()
+            if operation.actor is not None:
+                token = (context.connection_params or {}).get("token")
+                try:
+                    actor = await auth.authenticate(token) if isinstance(token, str) else None
+                except Exception as error:
+                    # Unreachable, the database cannot be read by this operation either: it
+                    # fails on its own with SERVICE_UNAVAILABLE.
+                    if not database_unavailable(error):
+                        raise
+                    actor = operation.actor
+                operation.authenticate_as(actor, problem="invalid")
+            self.execution_context.context = operation
         yield
 
 
@@ -77,7 +99,10 @@ def should_mask(error: GraphQLError) -> bool:
     parse, validation and variable errors carry no path and explain the caller's mistake."""
     original = error.original_error
     return (
-        error.path is not None and original is not None and not isinstance(original, GraphQLError)
+        error.path is not None
+        and original is not None
+        and not isinstance(original, GraphQLError)
+        and not database_unavailable(original)  # reported as SERVICE_UNAVAILABLE instead
     )
 
 
@@ -105,8 +130,11 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] 
         OperationLoaders,
         DocumentSizeLimit,
         QueryShapeLimits,
-        ParserCache,
+        SafeParserCache,
         ValidationCache,
         Authentication,
+        SubscriptionsOverWebSocket,
+        StorableText,
         lambda: MaskErrors(should_mask_error=should_mask, error_message="Unexpected error."),
+        DatabaseUnavailable,
     ]

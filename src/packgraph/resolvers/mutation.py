@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import strawberry
+from tortoise.exceptions import ValidationError
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.errors import DomainError, invalid, not_found
@@ -41,7 +42,9 @@ def mutation(*, public: bool = False) -> Callable[[Resolver[P]], Resolver[P]]:
                 if not public:
                     require_writer(info.context.require_actor())
                 return await resolver(info, input)
-            except DomainError as error:
+            except (DomainError, ValidationError) as error:
+                if isinstance(error, ValidationError):
+                    error = _refused_value(error)
                 if payload_class is None:
                     payload_class = typing.get_type_hints(resolver)["return"]
                 return payload_class(user_errors=[UserError.from_domain(error)])
@@ -49,6 +52,16 @@ def mutation(*, public: bool = False) -> Callable[[Resolver[P]], Resolver[P]]:
         return wrapper
 
     return decorate
+
+
+def _refused_value(error: ValidationError) -> DomainError:
+    """A value a model's validators refused before any write (a string longer than its column,
+    say ``"name: Length of '...' 300 > 200"``), as INVALID_INPUT on that field. The value itself
+    is not repeated: it may be huge."""
+    field, _, reason = str(error).partition(":")
+    field = field.strip()
+    problem = "is too long" if reason.strip().startswith("Length of") else "is not valid"
+    return invalid(f"{field.replace('_', ' ')} {problem}", field or None)
 
 
 def actor_of(info: Info) -> Actor:

@@ -17,6 +17,7 @@ from tortoise.expressions import Case, Q, When
 from tortoise.queryset import QuerySet
 
 from packgraph.schema.relay import (
+    MAX_PK,
     BadRequestError,
     build_connection,
     decode_cursor,
@@ -52,8 +53,16 @@ class Ordering:
     def _parse(self, value: Any) -> Any:
         if self.is_datetime:
             return datetime.fromisoformat(value)
-        if not isinstance(value, str | int):
+        # Cursors are client input: only text a column can hold (no NUL, valid UTF-8) compares.
+        if not isinstance(value, str) or "\x00" in value:
             raise TypeError(value)
+        value.encode("utf-8")
+        return value
+
+    @staticmethod
+    def _id(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PK:
+            raise ValueError(value)
         return value
 
     def _after(self, values: list[Any]) -> Q:
@@ -61,10 +70,10 @@ class Ordering:
         try:
             if self.field is None:
                 (last_id,) = values
-                return Q(**{f"id__{greater}": int(last_id)})
+                return Q(**{f"id__{greater}": self._id(last_id)})
             if self.nullable:
                 is_null, value, last_id = values
-                last_id = int(last_id)
+                last_id = self._id(last_id)
                 if is_null:
                     return Q(**{f"{self.field}__isnull": True, f"id__{greater}": last_id})
                 value = self._parse(value)
@@ -75,9 +84,13 @@ class Ordering:
                 )
             value, last_id = values
             value = self._parse(value)
-            last_id = int(last_id)
-            return Q(**{f"{self.field}__{greater}": value}) | Q(
-                **{self.field: value, f"id__{greater}": last_id}
+            last_id = self._id(last_id)
+            # The first condition is implied by the other two; it is there for the database,
+            # which can seek an index on (..., field, id) to it instead of reading and
+            # discarding every row of the earlier pages.
+            return Q(**{f"{self.field}__{greater}e": value}) & (
+                Q(**{f"{self.field}__{greater}": value})
+                | Q(**{self.field: value, f"id__{greater}": last_id})
             )
         except (TypeError, ValueError):
             raise BadRequestError("`after` is not a valid cursor.", code="INVALID_CURSOR") from None

@@ -20,6 +20,9 @@ from strawberry.relay.utils import from_base64, to_base64
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# Primary keys are 32-bit integers on every backend: a larger number names nothing, and passing
+# it to the driver would fail (OverflowError on SQLite, out of int32 range on PostgreSQL).
+MAX_PK = 2**31 - 1
 
 # Descriptions of the pagination arguments every connection field takes.
 FIRST = f"How many items to return: 0 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."
@@ -52,7 +55,7 @@ def parse_global_id(value: str | None, type_name: str | None = None) -> tuple[st
         return None
     if type_name is not None and found_type != type_name:
         return None
-    if pk <= 0:
+    if not 0 < pk <= MAX_PK:
         return None
     return found_type, pk
 
@@ -67,6 +70,19 @@ def page_size(first: int | None) -> int:
             code="PAGE_SIZE_OUT_OF_RANGE",
         )
     return first
+
+
+# Longer than any searchable column (names, emails, phones): such a search matches nothing, and
+# SQLite refuses LIKE patterns over 50 kB.
+MAX_SEARCH_LENGTH = 254
+
+
+def search_text(search: str | None) -> str | None:
+    """The trimmed text of a ``search`` argument; None when there is nothing to search for."""
+    text = (search or "").strip()
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise BadRequestError(f"`search` is at most {MAX_SEARCH_LENGTH} characters.")
+    return text or None
 
 
 def encode_cursor(tag: str, *values: Any) -> str:
