@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from enum import Enum
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from starlette.websockets import WebSocket
 from strawberry import relay
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from packgraph import metrics
 from packgraph.domain.actor import Actor
 from packgraph.live.feed import CredentialsRevoked, HubStopped, SubscriberTooSlow
-from packgraph.live.outbox import EventFilter, LiveEvent, read_events
+from packgraph.live.outbox import EventFilter, LiveEvent, committed_positions, read_events
 from packgraph.models import Client, Event, EventType, Pack
 from packgraph.resolvers.context import Info
 from packgraph.resolvers.loaders import Loaders
@@ -33,6 +37,8 @@ from packgraph.schema.relay import (
 )
 
 CURSOR_TAG = "event"
+# Loads nothing (no business): what a subscription's context holds between events.
+IDLE_LOADERS = Loaders(None)
 # How long a revoked connection stays open so the error reaches the client before the close.
 REVOKED_CLOSE_DELAY = 0.2
 
@@ -41,27 +47,36 @@ def event_cursor(business_id: int, seq: int) -> str:
     return encode_cursor(CURSOR_TAG, business_id, seq)
 
 
-def parse_event_cursor(cursor: str | None, business_id: int) -> int | None:
+async def parse_event_cursor(cursor: str | None, business_id: int) -> int | None:
     """The ``seq`` an ``after`` cursor points at (None when there is no cursor).
 
-    A cursor of another list, of another business, or not a cursor at all is a clear error,
-    never silently "from the start".
+    A cursor of another list, of another business, not a cursor at all, or one past the last
+    event (a database restored from an older backup) is a clear error, never silently "from the
+    start" or "wait for events that were already numbered".
     """
     values = decode_cursor(cursor, CURSOR_TAG)
     if values is None:
         return None
-    if (
+    if not (
         len(values) == 2
         and all(isinstance(value, int) and not isinstance(value, bool) for value in values)
         and values[0] == business_id
-        and values[1] >= 0
+        and 0 <= values[1] < 2**63
     ):
-        return int(values[1])
-    raise BadRequestError(
-        "`after` is not a pack event cursor of your business: use an event's `cursor` or an "
-        "`events` page's `endCursor`.",
-        code="INVALID_CURSOR",
-    )
+        raise BadRequestError(
+            "`after` is not a pack event cursor of your business: use an event's `cursor` or an "
+            "`events` page's `endCursor`.",
+            code="INVALID_CURSOR",
+        )
+    seq = int(values[1])
+    committed = (await committed_positions([business_id])).get(business_id, 0)
+    if seq > committed:
+        raise BadRequestError(
+            "`after` points past the last event of your business (was the database restored "
+            "from a backup?): catch up with `events` from an older cursor.",
+            code="INVALID_CURSOR",
+        )
+    return seq
 
 
 async def event_filter_of(
@@ -151,20 +166,21 @@ async def pack_events(
         raise GraphQLError(
             "Live events are not available on this server.", extensions={"code": "UNAVAILABLE"}
         )
-    after_seq = parse_event_cursor(after, actor.business_id)
-    event_filter = await event_filter_of(
-        actor, pack_id=pack_id, client_id=client_id, types=types
-    )
-    token = (context.connection_params or {}).get("token")
+    after_seq = await parse_event_cursor(after, actor.business_id)
+    event_filter = await event_filter_of(actor, pack_id=pack_id, client_id=client_id, types=types)
+    # Until an event arrives nothing resolves, and each event brings its own loaders: drop the
+    # operation's (a full set per subscription adds up over thousands of dashboards).
+    context.loaders = IDLE_LOADERS
     stream = hub.stream(
         business_id=actor.business_id,
         after=after_seq,
         event_filter=event_filter,
-        credential=token if isinstance(token, str) else None,
+        credential=_token_of(context),
     )
     try:
         async for live in stream:
             context.loaders = shared_loaders(live)
+            metrics.EVENTS_DELIVERED.inc()
             yield pack_event_of(live)
     except SubscriberTooSlow as ended:
         raise GraphQLError(
@@ -193,6 +209,18 @@ async def pack_events(
         ) from None
     finally:
         await stream.aclose()
+
+
+def _token_of(context: Any) -> str | None:
+    """The token the subscription was authorised with, for the hub to check again later."""
+    token = (context.connection_params or {}).get("token")
+    if isinstance(token, str) and token:
+        return token
+    headers = getattr(context.request, "headers", None)
+    scheme, _, value = (headers.get("authorization", "") if headers else "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
 
 
 _closing: set[asyncio.Task[None]] = set()
@@ -226,10 +254,8 @@ async def events_page(
     """One page of the ``events`` query: the events after the cursor, oldest first."""
     actor = info.context.require_actor()
     size = page_size(first)
-    after_seq = parse_event_cursor(after, actor.business_id) or 0
-    event_filter = await event_filter_of(
-        actor, pack_id=pack_id, client_id=client_id, types=types
-    )
+    after_seq = await parse_event_cursor(after, actor.business_id) or 0
+    event_filter = await event_filter_of(actor, pack_id=pack_id, client_id=client_id, types=types)
     rows = await read_events(
         actor.business_id, after=after_seq, limit=size + 1, event_filter=event_filter
     )
@@ -237,7 +263,9 @@ async def events_page(
     prime_loaders(info.context.loaders, page)
     edges = [
         PackEventEdge(cursor=event.cursor, node=event)
-        for event in (PackEvent.from_live(live, event_cursor(live.business_id, live.seq)) for live in page)
+        for event in (
+            PackEvent.from_live(live, event_cursor(live.business_id, live.seq)) for live in page
+        )
     ]
 
     async def count_rows() -> int:
@@ -255,3 +283,62 @@ async def events_page(
         ),
         count_rows=count_rows,
     )
+
+
+class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, sharing a subscription event's result between subscribers.
+
+    Every ``packEvents`` subscriber of a process receives the same :class:`PackEvent` object for
+    an event. Subscribers that sent the same document with the same variables, under the same
+    role, get the same result: it is executed once per process (by whichever subscriber comes
+    first) instead of once per subscriber. This holds because nothing reachable from a
+    PackEvent depends on the viewer beyond their business (the event's) and role. Every other
+    operation executes as usual.
+    """
+
+    _share_key: Any = None
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if self._share_key is None and self.operation.operation is OperationType.SUBSCRIPTION:
+            self._share_key = self._result_key()
+        return super().build_per_event_executor(payload)
+
+    def _result_key(self) -> Any:
+        location = self.operation.loc
+        if location is None:
+            return False  # no source text to compare: never shared
+        actor = getattr(self.context_value, "actor", None)
+        variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
+        return (
+            location.source.body,
+            self.operation.name.value if self.operation.name else None,
+            variables,
+            actor.role if actor is not None else None,
+        )
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        root = self.root_value
+        if not self._share_key or not isinstance(root, PackEvent):
+            return super().execute_operation(serially)
+        results = root.live.shared.setdefault("results", {})
+        shared = results.get(self._share_key)
+        if shared is None:
+            result = super().execute_operation(serially)
+            if not self.is_awaitable(result):
+                results[self._share_key] = _done(result)
+                return result
+            # A task of its own: a subscriber that disconnects mid-execution does not cancel
+            # the result the others are waiting for.
+            shared = asyncio.ensure_future(result)
+            results[self._share_key] = shared
+        return _wait(shared)
+
+
+def _done(result: Any) -> asyncio.Future[Any]:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(result)
+    return future
+
+
+async def _wait(shared: asyncio.Future[Any]) -> Any:
+    return await asyncio.shield(shared)

@@ -4,7 +4,8 @@ Both read the same stream, the outbox of the viewer's business in commit order, 
 cursors: an integration can page through ``events`` and then subscribe with the last
 ``endCursor``, or resume a dropped subscription with the last event's ``cursor``.
 
-:mod:`packgraph.schema.root` composes ``QUERY_AREAS`` and ``SUBSCRIPTION_AREAS`` into the root types.
+:mod:`packgraph.schema.root` composes ``QUERY_AREAS`` and ``SUBSCRIPTION_AREAS`` into the root
+types.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from packgraph.resolvers.context import Info
 from packgraph.schema.enums import PackStatus, mirror
 from packgraph.schema.ledger import LedgerEntryType
 from packgraph.schema.packs import PackType, pack_from_row
-from packgraph.schema.relay import AFTER, DEFAULT_PAGE_SIZE, FIRST, MAX_PAGE_SIZE
+from packgraph.schema.relay import DEFAULT_PAGE_SIZE, FIRST, MAX_PAGE_SIZE
 from packgraph.schema.tenants import StaffType
 from packgraph.schema.visits import PaymentType
 
@@ -106,8 +107,7 @@ class PackEvent:
         "than the event; compare `version` to order snapshots)."
     )
     entry: LedgerEntryType | None = strawberry.field(
-        description="The ledger entry written by the change (redemptions, reversals, "
-        "corrections)."
+        description="The ledger entry written by the change (redemptions, reversals, corrections)."
     )
     payment: PaymentType | None = strawberry.field(
         description="The payment or refund recorded by the change."

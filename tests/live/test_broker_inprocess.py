@@ -1,0 +1,75 @@
+"""Broker supervision in-process: Redis stops and starts again; nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from packgraph.domain.actor import Actor
+from packgraph.domain.events import append_event
+from packgraph.domain.transaction import write_transaction
+from packgraph.live.hub import Hub
+from packgraph.models import Business, EventType, Role
+from packgraph.settings import Settings
+from tests.live.services import RedisServer
+
+
+async def _write(actor: Actor, count: int) -> None:
+    for _ in range(count):
+        async with write_transaction(actor.business_id) as connection:
+            await append_event(connection, actor=actor, type=EventType.NOTE_ADDED)
+
+
+async def _until(predicate, within: float) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_the_hub_polls_while_redis_is_away_and_listens_again_after(orm_sqlite, redis_server):
+    sqlite_url = orm_sqlite
+    clinic = await Business.create(name="Clinic")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    settings = Settings(database_url=sqlite_url, broadcast_url=redis_server.url).with_overrides(
+        live_poll_ms=200, broker_ping_ms=300
+    )
+    writer = Hub(settings)
+    reader = Hub(settings)
+    await reader.start()
+    assert reader.broker_state == "connected"
+    received = []
+
+    async def consume():
+        async for event in reader.stream(business_id=clinic.id):
+            received.append(event.seq)
+
+    consumer = asyncio.create_task(consume())
+    await writer.start()
+    try:
+        await asyncio.sleep(0.1)
+        await _write(actor, 3)
+        await _until(lambda: len(received) == 3, 3)
+        redis_server.stop()
+        await _until(lambda: reader.broker_state == "reconnecting", 5)
+        await _write(actor, 3)
+        await _until(lambda: len(received) == 6, 3)
+        redis_server.start()
+        await _until(lambda: reader.broker_state == "connected", 10)
+        await _write(actor, 3)
+        await _until(lambda: len(received) == 9, 3)
+        assert received == list(range(1, 10))
+    finally:
+        consumer.cancel()
+        await writer.stop()
+        await reader.stop()

@@ -1,0 +1,184 @@
+"""The hub in-process, on both databases with the in-memory broker: ordering, replay, limits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from packgraph.domain.actor import Actor
+from packgraph.domain.events import append_event
+from packgraph.domain.transaction import write_transaction
+from packgraph.live.feed import CredentialsRevoked, SubscriberTooSlow
+from packgraph.live.hub import Hub
+from packgraph.live.outbox import EventFilter
+from packgraph.models import Business, EventType, Role
+from packgraph.settings import Settings
+
+
+async def _write(actor: Actor, count: int, type: EventType = EventType.NOTE_ADDED) -> None:
+    for _ in range(count):
+        async with write_transaction(actor.business_id) as connection:
+            await append_event(connection, actor=actor, type=type)
+
+
+async def _take(stream, count: int, within: float = 5.0) -> list:
+    async def take() -> list:
+        return [await anext(stream) for _ in range(count)]
+
+    return await asyncio.wait_for(take(), within)
+
+
+def _settings(**overrides) -> Settings:
+    return Settings(database_url="unused", broadcast_url="memory://").with_overrides(**overrides)
+
+
+async def test_live_events_arrive_in_order_and_only_for_their_business(db):
+    clinic = await Business.create(name="Clinic")
+    other = await Business.create(name="Other")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    hub = Hub(_settings())
+    await hub.start()
+    try:
+        mine = hub.stream(business_id=clinic.id)
+        theirs = hub.stream(business_id=other.id)
+        first = asyncio.ensure_future(anext(mine))
+        foreign = asyncio.ensure_future(anext(theirs))
+        await asyncio.sleep(0.05)
+        await _write(actor, 5)
+        received = [await asyncio.wait_for(first, 5)] + await _take(mine, 4)
+        assert [event.seq for event in received] == [1, 2, 3, 4, 5]
+        await asyncio.sleep(0.2)
+        assert not foreign.done()
+        foreign.cancel()
+    finally:
+        await hub.stop()
+
+
+async def test_replay_then_live_without_gap_or_duplicate(db):
+    clinic = await Business.create(name="Clinic")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    await _write(actor, 30)
+    hub = Hub(_settings())
+    await hub.start()
+    try:
+        stream = hub.stream(business_id=clinic.id, after=10)
+        writer = asyncio.create_task(_write(actor, 20))
+        received = await _take(stream, 40)
+        await writer
+        assert [event.seq for event in received] == list(range(11, 51))
+    finally:
+        await hub.stop()
+
+
+async def test_filters_select_types(db):
+    clinic = await Business.create(name="Clinic")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    await _write(actor, 3, EventType.NOTE_ADDED)
+    await _write(actor, 2, EventType.PAYMENT_RECORDED)
+    hub = Hub(_settings())
+    await hub.start()
+    try:
+        stream = hub.stream(
+            business_id=clinic.id,
+            after=0,
+            event_filter=EventFilter(types=frozenset({EventType.PAYMENT_RECORDED})),
+        )
+        received = await _take(stream, 2)
+        assert [event.seq for event in received] == [4, 5]
+        await _write(actor, 1, EventType.NOTE_ADDED)
+        await _write(actor, 1, EventType.PAYMENT_RECORDED)
+        assert [event.seq for event in await _take(stream, 1)] == [7]
+    finally:
+        await hub.stop()
+
+
+async def test_a_burst_larger_than_the_buffer_is_caught_up_from_the_outbox(db):
+    clinic = await Business.create(name="Clinic")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    hub = Hub(_settings(live_buffer_size=5))
+    await hub.start()
+    try:
+        stream = hub.stream(business_id=clinic.id)
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)
+        async with write_transaction(clinic.id) as connection:
+            for _ in range(300):  # more than a page, the buffer and the recent events
+                await append_event(connection, actor=actor, type=EventType.NOTE_ADDED)
+        received = [await asyncio.wait_for(first, 5)] + await _take(stream, 299)
+        assert [event.seq for event in received] == list(range(1, 301))
+        await _write(actor, 2)
+        assert [event.seq for event in await _take(stream, 2)] == [301, 302]
+    finally:
+        await hub.stop()
+
+
+async def test_a_subscriber_that_stays_behind_is_cut_off_and_others_are_not(db):
+    clinic = await Business.create(name="Clinic")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    hub = Hub(_settings(live_buffer_size=5, live_max_lag_ms=200))
+    await hub.start()
+    try:
+        slow = hub.stream(business_id=clinic.id)
+        fast = hub.stream(business_id=clinic.id)
+        slow_first = asyncio.ensure_future(anext(slow))
+        fast_first = asyncio.ensure_future(anext(fast))
+        await asyncio.sleep(0.05)
+        await _write(actor, 1)
+        received = [await asyncio.wait_for(fast_first, 5)]
+        assert (await slow_first).seq == 1
+        for _ in range(4):  # the slow one does not read for longer than the lag limit
+            await _write(actor, 6)
+            received += await _take(fast, 6)
+            await asyncio.sleep(0.1)
+        assert [event.seq for event in received] == list(range(1, 26))
+        with pytest.raises(SubscriberTooSlow) as ended:
+            await _take(slow, 24)
+        assert ended.value.last_seq == 1
+        assert hub.subscription_count() == 1
+    finally:
+        await hub.stop()
+
+
+async def test_revoked_credentials_end_the_subscription(db):
+    clinic = await Business.create(name="Clinic")
+    valid = {"good"}
+
+    async def authenticate(token: str) -> Actor | None:
+        return Actor(business_id=clinic.id, role=Role.INTEGRATION) if token in valid else None
+
+    hub = Hub(_settings(), authenticator=authenticate)
+    await hub.start()
+    try:
+        stream = hub.stream(business_id=clinic.id, credential="good")
+        pending = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)
+        assert await hub.check_credentials_once() == 0
+        valid.clear()
+        assert await hub.check_credentials_once() == 1
+        try:
+            await asyncio.wait_for(pending, 2)
+        except CredentialsRevoked:
+            pass
+        else:
+            raise AssertionError("the stream went on")
+    finally:
+        await hub.stop()
+
+
+async def test_events_committed_without_a_wakeup_are_found_by_the_poll(db):
+    clinic = await Business.create(name="Clinic")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    hub = Hub(_settings(live_safety_poll_ms=100))
+    await hub.start()
+    try:
+        stream = hub.stream(business_id=clinic.id)
+        pending = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)
+        from packgraph.domain import events
+
+        events.set_notifier(None)  # the wake-up is lost
+        await _write(actor, 1)
+        assert (await asyncio.wait_for(pending, 3)).seq == 1
+    finally:
+        await hub.stop()
