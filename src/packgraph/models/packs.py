@@ -53,10 +53,27 @@ class Pack(Model):
 
     class Meta:
         table = "pack"
+        # The board lists a business's packs newest first (keyset pages on purchased_at, id):
+        # with these a page reads only its own rows, unfiltered or filtered by status or
+        # payment, however many packs there are. Other filters (balance due, search) walk
+        # pack_business_purchased and stop after a page; "ACTIVE and expiring before" (the
+        # expiring tab, reports) reads pack_business_expiry. Migration 0003 also creates what
+        # Tortoise's Index cannot express: the partial index the board's counts read, and
+        # (PostgreSQL only) trigram indexes for search.
         indexes = (
-            Index(fields=("business_id", "status", "id"), name="pack_business_status"),
-            Index(fields=("business_id", "payment_status", "id"), name="pack_business_payment"),
-            Index(fields=("business_id", "expires_at", "id"), name="pack_business_expiry"),
+            Index(fields=("business_id", "purchased_at", "id"), name="pack_business_purchased"),
+            Index(
+                fields=("business_id", "status", "purchased_at", "id"),
+                name="pack_business_status",
+            ),
+            Index(
+                fields=("business_id", "payment_status", "purchased_at", "id"),
+                name="pack_business_payment",
+            ),
+            Index(
+                fields=("business_id", "status", "expires_at", "id"),
+                name="pack_business_expiry",
+            ),
             Index(fields=("business_id", "client_id", "id"), name="pack_business_client"),
         )
         constraints = (
@@ -78,6 +95,8 @@ class PackItem(Model):
 
     class Meta:
         table = "pack_item"
+        # A page of pack cards loads its packs' items in one query (pack_id IN (...)).
+        indexes = (Index(fields=("pack_id", "position", "id"), name="pack_item_pack"),)
         constraints = (
             CheckConstraint(
                 check="used >= 0 AND used <= allowance AND allowance > 0",
