@@ -25,7 +25,7 @@ FRONTEND_SOURCES = $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/de
 HAS_E2E = $(wildcard $(FRONTEND)/playwright.config.*)
 
 .PHONY: help run setup python frontend test test-python test-frontend chromium lint format docs \
-	clean
+	clean bench soak
 
 help:
 	@echo "make run     set up and start packgraph on http://$(HOST):$(PORT) with demo data"
@@ -105,6 +105,17 @@ test-python: python
 
 test: setup test-frontend test-python
 	$(BIN)/ruff check src tests
+
+# Benchmarks (issue 9): real server processes on fresh databases, every figure a ratio against a
+# baseline measured in the same run. Several minutes; not part of `make test`. BENCH_ARGS=--quick
+# for a shorter run. Writes bench/results/<date>.md.
+bench: python
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The hardening suite at soak strength: many more generated cases (new random seed each run) and
+# more SIGKILLs. `make test` runs the same tests with a fixed seed and small budgets.
+soak: python
+	PACKGRAPH_FUZZ_EXAMPLES=2000 PACKGRAPH_SOAK_KILLS=10 $(BIN)/pytest tests/hardening
 
 lint: python
 	$(BIN)/ruff check src tests

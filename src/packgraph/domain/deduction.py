@@ -117,7 +117,9 @@ async def deduct(
         if updated:
             item = await PackItem.get(id=item_id).using_db(conn)
             number = await session_number(conn, item=item, metric=pack.metric)
-            change = await update_pack_status(conn, pack_id=pack.id, actor=actor, now=now)
+            change = await update_pack_status(
+                conn, pack_id=pack.id, actor=actor, now=now, locked=pack
+            )
             return Deduction(
                 pack=change.pack, item=item, units=units, session_number=number, change=change
             )

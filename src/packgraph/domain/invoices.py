@@ -61,20 +61,24 @@ async def invoice_for_day(
 ) -> Invoice:
     """The client's invoice for ``day``, created when there is none.
 
-    The business row is locked first (the same lock invoice numbering takes), so two check-ins of
-    one client on one day cannot both create an invoice. It is the last lock an operation takes
-    before its event, which keeps the lock order of ``status.py``.
+    Creating one locks the business row first (the same lock invoice numbering takes) and looks
+    again, so two check-ins of one client on one day cannot both create an invoice. It is the
+    last lock an operation takes before its event, which keeps the lock order of ``status.py``.
+    An invoice that already exists is returned without that lock: invoices are never deleted, so
+    the day's first invoice stays the first, and the business row is then locked only by the
+    event's ``seq``, for the shortest time (every write of the business queues on it).
     """
+    day_invoices = Invoice.filter(
+        business_id=actor.business_id, client_id=client_id, issued_on=day
+    ).using_db(conn)
+    invoice = await day_invoices.order_by("id").first()
+    if invoice is not None:
+        return invoice
     await conn.execute_query(
         f"UPDATE business SET invoice_seq = invoice_seq WHERE id = {_mark(conn, 1)}",
         [actor.business_id],
     )
-    invoice = (
-        await Invoice.filter(business_id=actor.business_id, client_id=client_id, issued_on=day)
-        .using_db(conn)
-        .order_by("id")
-        .first()
-    )
+    invoice = await day_invoices.order_by("id").first()
     if invoice is not None:
         return invoice
     return await create_invoice(conn, actor=actor, client_id=client_id, issued_on=day)

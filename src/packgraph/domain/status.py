@@ -142,23 +142,33 @@ async def lock_pack(
 
 
 async def update_pack_status(
-    conn: BaseDBAsyncClient, *, pack_id: int, actor: Actor, now: datetime | None = None
+    conn: BaseDBAsyncClient,
+    *,
+    pack_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+    locked: Pack | None = None,
 ) -> StatusChange:
     """Recompute and store the status of a pack (bumping ``version``); no events.
 
     Locks the pack row first, then reads the items: with the lock held the read sees every
     committed change of other transactions, so two redemptions from different items of one pack
-    cannot both miss that the pack became fully used.
+    cannot both miss that the pack became fully used. ``locked``: the pack as :func:`lock_pack`
+    returned it in this transaction (row locked, version bumped, nothing on the row changed
+    since), which spares locking and reading it again.
     """
     now = now or utcnow()
-    locked = (
-        await Pack.filter(id=pack_id, business_id=actor.business_id)
-        .using_db(conn)
-        .update(version=F("version") + 1)
-    )
-    if not locked:
-        raise not_found("pack", "packId")
-    pack = await Pack.get(id=pack_id).using_db(conn)
+    if locked is not None and locked.id == pack_id:
+        pack = locked
+    else:
+        updated = (
+            await Pack.filter(id=pack_id, business_id=actor.business_id)
+            .using_db(conn)
+            .update(version=F("version") + 1)
+        )
+        if not updated:
+            raise not_found("pack", "packId")
+        pack = await Pack.get(id=pack_id).using_db(conn)
     items = await PackItem.filter(pack_id=pack_id).using_db(conn).values_list("used", "allowance")
     status_from = pack.status
     status_to = compute_status(

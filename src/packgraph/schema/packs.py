@@ -7,7 +7,7 @@ pack snapshot of every event.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,8 @@ from strawberry import relay
 from packgraph.domain.adjustments import quote_refund
 from packgraph.models import Pack, PackItem, PackStatus
 from packgraph.resolvers.context import Info
-from packgraph.schema.catalog import PackTemplateType, ServiceType, services_by_ids
+from packgraph.resolvers.prefetch import cached, cached_many, is_pending, then
+from packgraph.schema.catalog import PackTemplateType, ServiceType
 from packgraph.schema.clients import ClientType
 from packgraph.schema.enums import Metric, PaymentStatus
 from packgraph.schema.enums import PackStatus as PackStatusEnum
@@ -71,10 +72,19 @@ class PackItemType(relay.Node):
             row=row,
         )
 
+    # Plain functions (no coroutine) returning what the loaders hold: see resolvers/prefetch.py.
     @strawberry.field(description="The services this allowance can be used for.")
-    async def services(self, info: Info) -> list[ServiceType]:
-        links = await info.context.loaders.pack_item_services.load(self.id)
-        return await services_by_ids(info, [link.service_id for link in links])  # type: ignore[attr-defined]
+    def services(self, info: Info) -> list[ServiceType]:
+        loaders = info.context.loaders
+
+        def of_links(links: list) -> Any:
+            rows = cached_many(loaders.service, [link.service_id for link in links])
+            return then(rows, lambda found: [ServiceType.from_row(r) for r in found if r])
+
+        links = cached(loaders.pack_item_services, self.id)
+        if is_pending(links):
+            return _awaited(then(links, of_links))  # type: ignore[return-value]
+        return of_links(links)  # type: ignore[arg-type]
 
 
 @strawberry.type(
@@ -134,10 +144,9 @@ class PackType(relay.Node):
         return pack_from_row(row)
 
     @strawberry.field(description="The client who owns the pack.")
-    async def client(self, info: Info) -> ClientType:
-        row = await info.context.loaders.client.load(self.row.client_id)  # type: ignore[attr-defined]
-        assert row is not None, "a pack's client is in the pack's business"
-        return ClientType.from_row(row)
+    def client(self, info: Info) -> ClientType:
+        row = cached(info.context.loaders.client, self.row.client_id)  # type: ignore[attr-defined]
+        return then(row, _client_type)  # type: ignore[return-value]
 
     @strawberry.field(description="The template it was sold from; null for a custom pack.")
     async def template(self, info: Info) -> PackTemplateType | None:
@@ -151,32 +160,26 @@ class PackType(relay.Node):
         return business.currency if business else ""
 
     @strawberry.field(description="The allowances, in order, with their services and usage.")
-    async def items(self, info: Info) -> list[PackItemType]:
-        rows = await info.context.loaders.pack_items.load(self.id)
-        return [PackItemType.from_row(row) for row in rows]
+    def items(self, info: Info) -> list[PackItemType]:
+        rows = cached(info.context.loaders.pack_items, self.id)
+        return then(rows, lambda found: [PackItemType.from_row(row) for row in found])  # type: ignore[return-value]
 
     @strawberry.field(description='Usage summed over the items ("3/10 sessions used").')
-    async def totals(self, info: Info) -> PackTotals:
-        rows = await info.context.loaders.pack_items.load(self.id)
-        allowance = sum(row.allowance for row in rows)
-        used = sum(row.used for row in rows)
-        return PackTotals(
-            allowance=allowance,
-            used=used,
-            remaining=allowance - used,
-            progress=_progress(used, allowance),
-        )
+    def totals(self, info: Info) -> PackTotals:
+        return then(cached(info.context.loaders.pack_items, self.id), _totals)  # type: ignore[return-value]
 
     @strawberry.field(
         description="The suggested refund if the pack were cancelled now: amount paid minus the "
         "value used, where one unit is worth finalPrice / allowance."
     )
-    async def refund_quote(self, info: Info) -> int:
-        rows = await info.context.loaders.pack_items.load(self.id)
-        return quote_refund(
-            amount_paid=self.amount_paid,
-            final_price=self.final_price,
-            items=[(row.used, row.allowance) for row in rows],
+    def refund_quote(self, info: Info) -> int:
+        return then(  # type: ignore[return-value]
+            cached(info.context.loaders.pack_items, self.id),
+            lambda rows: quote_refund(
+                amount_paid=self.amount_paid,
+                final_price=self.final_price,
+                items=[(row.used, row.allowance) for row in rows],
+            ),
         )
 
     @strawberry.field(
@@ -231,6 +234,28 @@ class PackType(relay.Node):
         from packgraph.resolvers.diagnosis import pack_diagnosis
 
         return await pack_diagnosis(info, self.row)
+
+
+def _totals(rows: list[PackItem]) -> PackTotals:
+    allowance = sum(row.allowance for row in rows)
+    used = sum(row.used for row in rows)
+    return PackTotals(
+        allowance=allowance,
+        used=used,
+        remaining=allowance - used,
+        progress=_progress(used, allowance),
+    )
+
+
+def _client_type(row: Any) -> ClientType:
+    assert row is not None, "a pack's client is in the pack's business"
+    return ClientType.from_row(row)
+
+
+async def _awaited(value: Any) -> Any:
+    """Await a result that may itself be awaitable (a load that leads to another load)."""
+    value = await value
+    return await value if is_pending(value) else value
 
 
 def pack_from_row(row: Pack) -> PackType:
