@@ -1,4 +1,5 @@
-"""packEvents through a real server process and real WebSocket clients (SQLite, memory://)."""
+"""packEvents through a real server process and real WebSocket clients (SQLite), on each broadcast
+backend: memory://, redis:// (a private redis-server) and postgres:// (LISTEN/NOTIFY)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,29 @@ import time
 import pytest
 
 from tests.api.support import gid, given_catalog, given_pack, make_tenant
+from tests.databases import PG_ADMIN_DSN
 from tests.live.client import PACK_EVENTS, GraphQLWebSocket, Http, SubscriptionError
-from tests.live.services import Server
+from tests.live.services import RedisServer, Server
+
+
+@pytest.fixture(scope="module", params=["memory", "redis", "postgres"])
+def broadcast_url(request, tmp_path_factory):
+    if request.param == "memory":
+        yield "memory://"
+    elif request.param == "redis":
+        redis = RedisServer(tmp_path_factory.mktemp("redis"))
+        redis.start()
+        yield redis.url
+        redis.stop()
+    else:
+        yield PG_ADMIN_DSN
 
 
 @pytest.fixture(scope="module")
-def server(module_sqlite_url, tmp_path_factory):
+def server(module_sqlite_url, broadcast_url, tmp_path_factory):
     server = Server(
         database_url=module_sqlite_url,
-        broadcast_url="memory://",
+        broadcast_url=broadcast_url,
         log_path=tmp_path_factory.mktemp("logs") / "server.log",
         live_buffer_size=64,
         live_max_lag_ms=1000,
