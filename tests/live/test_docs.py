@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.support import gid, given_catalog, given_pack, make_tenant
+from tests.conftest import require_service
 from tests.live.client import Http
 from tests.live.services import REPO, Server
 
@@ -103,7 +104,10 @@ async def test_the_javascript_example_follows_from_its_cursor(orm_sqlite, server
         or not (NODE_MODULES / "graphql-ws").is_dir()
         or not (NODE_MODULES / "ws").is_dir()
     ):
-        pytest.skip("node with graphql-ws and ws (frontend/node_modules) is not installed")
+        # make test installs frontend/node_modules before the Python tests: in CI this must run.
+        require_service(
+            RuntimeError("node with graphql-ws and ws (frontend/node_modules) is missing")
+        )
     tenant = await make_tenant("Docs JS")
     catalog = await given_catalog(tenant)
     pack_id = gid("Pack", (await given_pack(tenant, catalog)).pack.id)
