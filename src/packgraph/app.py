@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from packgraph import metrics
+from packgraph import metrics, runtime_metrics
 from packgraph.db import config_from_settings
 from packgraph.live.hub import Hub
 from packgraph.middleware import RequestLogMiddleware
@@ -131,6 +131,7 @@ def _dashboard_routes(dist: Path) -> list:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI app. Nothing touches the database until the lifespan starts."""
     settings = settings or Settings.from_env()
+    runtime_metrics.install()
     hub = Hub(settings)
     graphql = make_graphql_app(settings, hub=hub)
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 Labels = tuple[str, ...]
+# What a callback instrument reads at every scrape: one value, or one per label tuple.
+Reading = Callable[[], float] | Callable[[], Mapping[Labels, float]]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -65,14 +67,50 @@ class _Instrument:
         raise NotImplementedError
 
 
-class Counter(_Instrument):
+class _Valued(_Instrument):
+    """An instrument holding one value per label tuple, or reading them from ``function`` at
+    every scrape (a float without labels, a mapping of label tuples with them)."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str] = (),
+        function: Reading | None = None,
+    ) -> None:
+        super().__init__(name, documentation, labelnames)
+        self._values: dict[Labels, float] = {}
+        self.function = function
+
+    def _read(self) -> list[tuple[Labels, float]]:
+        if self.function is not None:
+            reading = self.function()
+            if not self.labelnames:
+                return [((), float(reading))]  # type: ignore[arg-type]
+            return sorted((tuple(key), float(value)) for key, value in reading.items())  # type: ignore[union-attr]
+        with self._lock:
+            items = sorted(self._values.items())
+        if not items and not self.labelnames:
+            items = [((), 0)]
+        return items
+
+    def value(self, **labels: str) -> float:
+        key = self._key(labels)
+        if self.function is not None:
+            return dict(self._read()).get(key, 0)
+        return self._values.get(key, 0)
+
+    def samples(self) -> list[str]:
+        return [
+            f"{self.name}{_format_labels(self.labelnames, key)} {_format_value(value)}"
+            for key, value in self._read()
+        ]
+
+
+class Counter(_Valued):
     """A value that only goes up (requests served, events delivered)."""
 
     kind = "counter"
-
-    def __init__(self, name: str, documentation: str, labelnames: Sequence[str] = ()) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._values: dict[Labels, float] = {}
 
     def inc(self, amount: float = 1, **labels: str) -> None:
         if amount < 0:
@@ -81,35 +119,11 @@ class Counter(_Instrument):
         with self._lock:
             self._values[key] = self._values.get(key, 0) + amount
 
-    def value(self, **labels: str) -> float:
-        return self._values.get(self._key(labels), 0)
 
-    def samples(self) -> list[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        if not items and not self.labelnames:
-            items = [((), 0)]
-        return [
-            f"{self.name}{_format_labels(self.labelnames, key)} {_format_value(value)}"
-            for key, value in items
-        ]
-
-
-class Gauge(_Instrument):
+class Gauge(_Valued):
     """A value that goes up and down, or is read from ``function`` at every scrape."""
 
     kind = "gauge"
-
-    def __init__(
-        self,
-        name: str,
-        documentation: str,
-        labelnames: Sequence[str] = (),
-        function: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._values: dict[Labels, float] = {}
-        self.function = function
 
     def set(self, value: float, **labels: str) -> None:
         key = self._key(labels)
@@ -123,23 +137,6 @@ class Gauge(_Instrument):
 
     def dec(self, amount: float = 1, **labels: str) -> None:
         self.inc(-amount, **labels)
-
-    def value(self, **labels: str) -> float:
-        if self.function is not None and not self.labelnames:
-            return float(self.function())
-        return self._values.get(self._key(labels), 0)
-
-    def samples(self) -> list[str]:
-        if self.function is not None and not self.labelnames:
-            return [f"{self.name} {_format_value(float(self.function()))}"]
-        with self._lock:
-            items = sorted(self._values.items())
-        if not items and not self.labelnames:
-            items = [((), 0)]
-        return [
-            f"{self.name}{_format_labels(self.labelnames, key)} {_format_value(value)}"
-            for key, value in items
-        ]
 
 
 class Histogram(_Instrument):
@@ -218,15 +215,25 @@ class Registry:
 REGISTRY = Registry()
 
 
-def counter(name: str, documentation: str, labelnames: Sequence[str] = ()) -> Counter:
-    return REGISTRY.register(Counter(name, documentation, labelnames))  # type: ignore[return-value]
+def counter(
+    name: str,
+    documentation: str,
+    labelnames: Sequence[str] = (),
+    function: Reading | None = None,
+) -> Counter:
+    """A counter; with ``function``, one whose values are read from it at every scrape (a
+    total kept elsewhere, such as the interpreter's garbage-collection statistics)."""
+    instrument = REGISTRY.register(Counter(name, documentation, labelnames, function))
+    if function is not None:
+        instrument.function = function  # type: ignore[attr-defined]
+    return instrument  # type: ignore[return-value]
 
 
 def gauge(
     name: str,
     documentation: str,
     labelnames: Sequence[str] = (),
-    function: Callable[[], float] | None = None,
+    function: Reading | None = None,
 ) -> Gauge:
     instrument = REGISTRY.register(Gauge(name, documentation, labelnames, function))
     if function is not None:

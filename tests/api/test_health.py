@@ -74,6 +74,40 @@ async def test_metrics_are_prometheus_text(sqlite_url):
     assert 'packgraph_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"}' in text
     for name in ("graphql_operations_total", "events_delivered_total", "websocket_connections"):
         assert f"# TYPE packgraph_{name}" in text
+    # What lets an operator see a leak or a pause coming (issue 24).
+    values = _samples(text)
+    assert values["process_resident_memory_bytes"] > 10 * 2**20
+    assert values["process_open_fds"] > 0
+    for generation in "012":
+        assert f'python_gc_collections_total{{generation="{generation}"}}' in values
+        assert f'python_gc_pause_seconds_total{{generation="{generation}"}}' in values
+        assert f'python_gc_pause_max_seconds{{generation="{generation}"}}' in values
+    assert values['python_gc_objects_tracked{generation="2"}'] > 10_000
+    for name in ("subscriptions", "buffered_events", "buffer_depth_max"):
+        assert values[f"packgraph_live_{name}"] == 0
+
+
+def _samples(text: str) -> dict[str, float]:
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if not line.startswith("#")
+    }
+
+
+def test_callback_instruments_are_read_at_every_scrape():
+    registry = metrics.Registry()
+    readings = {("0",): 1.0, ("1",): 2.5}
+    registry.register(
+        metrics.Counter("t_collections_total", "Per generation.", ("generation",), lambda: readings)
+    )
+    registry.register(metrics.Gauge("t_level", "One value.", function=lambda: 7))
+    first = registry.render()
+    readings[("0",)] = 4.0
+    assert 't_collections_total{generation="0"} 1' in first
+    assert 't_collections_total{generation="1"} 2.5' in first
+    assert "t_level 7" in first
+    assert 't_collections_total{generation="0"} 4' in registry.render()
 
 
 def test_metric_registry_counts_and_renders():

@@ -9,6 +9,7 @@ import pytest
 from packgraph.domain.actor import Actor
 from packgraph.domain.events import append_event
 from packgraph.domain.transaction import write_transaction
+from packgraph.live import hub as hub_metrics
 from packgraph.live.feed import CredentialsRevoked, SubscriberTooSlow
 from packgraph.live.hub import Hub
 from packgraph.live.outbox import EventFilter
@@ -27,6 +28,14 @@ async def _take(stream, count: int, within: float = 5.0) -> list:
         return [await anext(stream) for _ in range(count)]
 
     return await asyncio.wait_for(take(), within)
+
+
+async def _until(condition, within: float = 5.0) -> None:
+    """Wait for a state of the hub (a readiness signal), not for a fixed time."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the hub never got there"
+        await asyncio.sleep(0.01)
 
 
 def _settings(**overrides) -> Settings:
@@ -180,5 +189,32 @@ async def test_events_committed_without_a_wakeup_are_found_by_the_poll(db):
         events.set_notifier(None)  # the wake-up is lost
         await _write(actor, 1)
         assert (await asyncio.wait_for(pending, 3)).seq == 1
+    finally:
+        await hub.stop()
+
+
+async def test_metrics_show_how_full_the_subscription_buffers_are(db):
+    clinic = await Business.create(name="Clinic")
+    actor = Actor(business_id=clinic.id, role=Role.OWNER)
+    hub = Hub(_settings(live_buffer_size=10))
+    await hub.start()
+    try:
+        # given a subscriber that takes one event, then stops reading
+        idle = hub.stream(business_id=clinic.id, after=0)
+        reader = hub.stream(business_id=clinic.id, after=0)
+        first = asyncio.ensure_future(anext(idle))
+        await _until(lambda: hub.subscription_count() == 1)
+        # when four events are written
+        await _write(actor, 4)
+        assert (await asyncio.wait_for(first, 5)).seq == 1
+        assert [event.seq for event in await _take(reader, 4)] == [1, 2, 3, 4]
+        # then the three it has not read are what the process buffers
+        assert hub_metrics.BUFFERED.value() == 3
+        assert hub_metrics.BUFFER_DEPTH_MAX.value() == 3
+        assert hub_metrics.CATCHING_UP.value() == 0
+        assert hub_metrics.SUBSCRIPTIONS.value() == 2
+        # and reading them empties the buffer
+        assert [event.seq for event in await _take(idle, 3)] == [2, 3, 4]
+        assert hub_metrics.BUFFERED.value() == 0
     finally:
         await hub.stop()

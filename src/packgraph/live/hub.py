@@ -26,7 +26,7 @@ from packgraph import metrics
 from packgraph.domain import events
 from packgraph.domain.actor import Actor
 from packgraph.live.broker import CONNECTED, BrokerSupervisor
-from packgraph.live.feed import BusinessFeed, HubStopped
+from packgraph.live.feed import BusinessFeed, HubStopped, Subscription
 from packgraph.live.outbox import EventFilter, LiveEvent, committed_positions
 from packgraph.settings import Settings
 
@@ -45,6 +45,19 @@ SUBSCRIPTIONS = metrics.gauge(
 FEEDS = metrics.gauge(
     "packgraph_live_feeds",
     "Businesses this process listens to (one broker channel each).",
+)
+BUFFERED = metrics.gauge(
+    "packgraph_live_buffered_events",
+    "Events waiting in subscription buffers on this process (each bounded by "
+    "PACKGRAPH_LIVE_BUFFER_SIZE).",
+)
+BUFFER_DEPTH_MAX = metrics.gauge(
+    "packgraph_live_buffer_depth_max",
+    "The fullest subscription buffer on this process, in events.",
+)
+CATCHING_UP = metrics.gauge(
+    "packgraph_live_subscriptions_catching_up",
+    "Subscriptions reading from the outbox because their buffer filled (or resuming).",
 )
 OUTBOX_POLLS = metrics.counter(
     "packgraph_live_outbox_polls_total",
@@ -78,6 +91,11 @@ class Hub:
         self._running = False
         SUBSCRIPTIONS.function = self.subscription_count
         FEEDS.function = lambda: len(self._feeds)
+        BUFFERED.function = lambda: sum(self._buffer_depths())
+        BUFFER_DEPTH_MAX.function = lambda: max(self._buffer_depths(), default=0)
+        CATCHING_UP.function = lambda: sum(
+            subscription.catching_up for subscription in self._subscriptions()
+        )
 
     # -- the app's contract ------------------------------------------------------------------
 
@@ -141,6 +159,12 @@ class Hub:
 
     def subscription_count(self) -> int:
         return sum(len(feed.subscriptions) for feed in self._feeds.values())
+
+    def _subscriptions(self) -> list[Subscription]:
+        return [sub for feed in list(self._feeds.values()) for sub in list(feed.subscriptions)]
+
+    def _buffer_depths(self) -> list[int]:
+        return [len(subscription.queue) for subscription in self._subscriptions()]
 
     async def _feed(self, business_id: int) -> BusinessFeed:
         feed = self._feeds.get(business_id)
