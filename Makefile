@@ -113,9 +113,17 @@ bench: python
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # The hardening suite at soak strength: many more generated cases (new random seed each run) and
-# more SIGKILLs. `make test` runs the same tests with a fixed seed and small budgets.
+# more SIGKILLs; then the server soak (issue 24) for SOAK_SECONDS on SQLite + memory:// (50
+# subscribers) and on PostgreSQL + Redis (500 subscribers), each failing on memory growth or p99
+# drift and written to bench/results. `make test` runs short, fixed versions of both.
+SOAK_SECONDS ?= 1800
+SOAK_CHECKS := --max-rss-slope 1 --max-p99-drift 1.5 --window 300 --warmup 120 --write --progress
 soak: python
 	PACKGRAPH_FUZZ_EXAMPLES=2000 PACKGRAPH_SOAK_KILLS=10 $(BIN)/pytest tests/hardening
+	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS) $(SOAK_CHECKS) \
+		--backend sqlite --broadcast memory --subscribers 50
+	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS) $(SOAK_CHECKS) \
+		--backend postgres --broadcast redis --subscribers 500
 
 lint: python
 	$(BIN)/ruff check src tests

@@ -1,4 +1,5 @@
-"""Memory held by live subscriptions stays flat however many events they deliver (issue 24).
+"""What live subscriptions cost the server: memory that stays flat however many events they
+deliver, and one execution per event for subscribers that would get the same result (issue 24).
 
 The real app served by uvicorn in this process, real WebSocket clients, and the interpreter's
 heap inspected directly: what an event needs to execute is released after it is delivered, and
@@ -10,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import gc
 
+from graphql import parse
 from graphql.execution.collect_fields import CollectedFields, FieldDetails
 
 from packgraph.domain.notes import add_pack_note
+from packgraph.live.hub import CATCHING_UP, SUBSCRIPTIONS
 from packgraph.live.outbox import last_seq
-from packgraph.resolvers.events import event_cursor
+from packgraph.resolvers.events import EVENT_EXECUTIONS, event_cursor, event_variables
 from tests.api.support import gid, given_catalog, given_pack, make_tenant, serving
 from tests.live.client import PACK_EVENTS, GraphQLWebSocket
 
@@ -22,6 +25,14 @@ from tests.live.client import PACK_EVENTS, GraphQLWebSocket
 # executed once per subscriber (the worst case of the shared execution).
 SUBSCRIBERS = 4
 OTHER_TYPES = ["PACK_CANCELLED", "PACK_DELETED", "PACK_EXPIRED"]
+
+
+async def _until(condition, within: float = 10.0) -> None:
+    """Wait for a state the server reports (a readiness signal), not for a fixed time."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the server never got there"
+        await asyncio.sleep(0.01)
 
 
 def _executor_memo_objects() -> int:
@@ -73,3 +84,60 @@ async def test_what_subscriptions_hold_does_not_grow_with_the_events_they_delive
     # entries per event and subscriber: ~1,200 more here)
     print("MEMO", warm, after_many)
     assert after_many - warm < 60, (warm, after_many)
+
+
+async def test_subscribers_resuming_from_different_cursors_share_each_events_execution(orm_sqlite):
+    # given three dashboards of one role that resumed from different cursors, and an integration
+    tenant = await make_tenant("Shared Clinic")
+    catalog = await given_catalog(tenant)
+    sale = await given_pack(tenant, catalog)
+    seq = await last_seq(tenant.id)
+    cursors = [event_cursor(tenant.id, s) for s in (seq, seq - 1, 0)]
+    async with serving(orm_sqlite) as address:
+        url = f"ws://{address}/graphql"
+        async with (
+            GraphQLWebSocket.connect(url, tenant.staff_token) as staff,
+            GraphQLWebSocket.connect(url, tenant.integration_token) as integration,
+        ):
+            subscribers = [(staff, str(index), cursor) for index, cursor in enumerate(cursors)]
+            subscribers.append((integration, "key", cursors[0]))
+            for socket, operation_id, cursor in subscribers:
+                variables = {"after": cursor, "types": ["NOTE_ADDED"]}
+                await socket.subscribe(operation_id, PACK_EVENTS, variables)
+            # (events read back from the outbox by a subscriber still catching up are executed
+            # on their own: correct, only not shared; so the notes come once all are live)
+            await _until(lambda: SUBSCRIPTIONS.value() == 4 and CATCHING_UP.value() == 0)
+            before = EVENT_EXECUTIONS.value()
+            # when five notes are added
+            await _notes(tenant, sale.pack.id, 5)
+            received = [
+                await socket.events(operation_id, 5, within=30)
+                for socket, operation_id, _ in subscribers
+            ]
+    # then everyone received the five events, executed once per event and role
+    assert all(len(events) == 5 for events in received)
+    assert received[0] == received[1] == received[2]
+    assert EVENT_EXECUTIONS.value() - before == 5 * 2
+
+
+def test_only_variables_below_the_root_field_shape_an_events_result():
+    document = parse(
+        """
+        subscription S($after: String, $types: [PackEventType!], $first: Int, $notes: Boolean!,
+                       $size: Int) {
+          packEvents(after: $after, types: $types) {
+            cursor
+            pack { history(first: $first) { totalCount } }
+            ...Extra @include(if: $notes)
+          }
+        }
+        fragment Extra on PackEvent { pack { notes(first: $size) { totalCount } } }
+        """
+    )
+    operation, fragment = document.definitions
+    fragments = {fragment.name.value: fragment}
+    assert event_variables(operation, fragments) == {"first", "notes", "size"}
+    on_root = parse(
+        "subscription($a: String) { ... on Subscription { packEvents(after: $a) { cursor } } }"
+    )
+    assert event_variables(on_root.definitions[0], {}) is None

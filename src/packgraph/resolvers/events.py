@@ -15,7 +15,16 @@ from collections.abc import AsyncIterator, Sequence
 from enum import Enum
 from typing import Any
 
-from graphql import GraphQLError, OperationType
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    Visitor,
+    visit,
+)
 from graphql.pyutils import RefMap
 from starlette.websockets import WebSocket
 from strawberry import relay
@@ -35,6 +44,12 @@ from packgraph.schema.relay import (
     encode_cursor,
     page_size,
     parse_global_id,
+)
+
+EVENT_EXECUTIONS = metrics.counter(
+    "packgraph_live_event_executions_total",
+    "Subscription events executed: one per event and group of subscribers sharing a result "
+    "(same document, event-shaping variables and role), whatever the subscriber count.",
 )
 
 CURSOR_TAG = "event"
@@ -286,13 +301,47 @@ async def events_page(
     )
 
 
+class _VariableNames(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.names.add(node.name.value)
+
+
+def event_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> frozenset[str] | None:
+    """The variables that can change how one event of a subscription executes.
+
+    The arguments of the root field (``after``, ``packId``, ``types``) choose *which* events a
+    subscriber receives, not what an event resolves to: two dashboards that resumed from
+    different cursors share every later event's result. Variables used anywhere else (field
+    arguments, directives, fragments) count. None when the root selection is not plain fields:
+    then every variable counts.
+    """
+    collector = _VariableNames()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None
+        for directive in selection.directives or ():
+            visit(directive, collector)
+        if selection.selection_set is not None:
+            visit(selection.selection_set, collector)
+    for fragment in fragments.values():
+        visit(fragment, collector)
+    return frozenset(collector.names)
+
+
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, sharing a subscription event's result between subscribers.
 
     Every ``packEvents`` subscriber of a process receives the same :class:`PackEvent` object for
-    an event. Subscribers that sent the same document with the same variables, under the same
-    role, get the same result: it is executed once per process (by whichever subscriber comes
-    first) instead of once per subscriber. This holds because nothing reachable from a
+    an event. Subscribers that sent the same document with the same variables (but for those
+    that only choose the events, :func:`event_variables`), under the same role, get the same
+    result: it is executed once per process (by whichever subscriber comes first) instead of
+    once per subscriber. This holds because nothing reachable from a
     PackEvent depends on the viewer beyond their business (the event's) and role. Every other
     operation executes as usual.
     """
@@ -318,7 +367,11 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if location is None:
             return False  # no source text to compare: never shared
         actor = getattr(self.context_value, "actor", None)
-        variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
+        coerced = self.variable_values.coerced
+        used = event_variables(self.operation, self.fragment_definitions)
+        if used is not None:
+            coerced = {name: value for name, value in coerced.items() if name in used}
+        variables = json.dumps(coerced, sort_keys=True, default=str)
         return (
             location.source.body,
             self.operation.name.value if self.operation.name else None,
@@ -333,6 +386,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         results = root.live.shared.setdefault("results", {})
         shared = results.get(self._share_key)
         if shared is None:
+            EVENT_EXECUTIONS.inc()
             result = super().execute_operation(serially)
             if not self.is_awaitable(result):
                 results[self._share_key] = _done(result)
