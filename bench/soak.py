@@ -168,10 +168,14 @@ def windows_of(
     window: float,
     end: float,
 ) -> list[Window]:
+    """The time after the warm-up cut into equal windows of about ``window`` seconds (so the last
+    window ends with the run)."""
     cut: list[Window] = []
+    count = max(int((end - warmup) // window), 1)
+    window = (end - warmup) / count
     start = warmup
     previous = max((s for s in samples if s.at <= start), key=lambda s: s.at, default=None)
-    while start + window <= end + 1e-6:
+    for _ in range(count):
         stop = start + window
         inside = [s for s in samples if start < s.at <= stop]
         if not inside:
@@ -352,7 +356,8 @@ def _summarise(
     after = [s for s in samples if s.at >= args.warmup]
     report.windows = windows_of(
         samples, tally.writes, tally.reads,
-        began=began, warmup=args.warmup, window=args.window, end=args.duration,
+        began=began, warmup=args.warmup, window=args.window,
+        end=max([args.duration, *(s.at for s in samples)]),
     )  # fmt: skip
     report.rss_slope_mib_per_100s = slope_per_100s([(s.at, s.rss / MiB) for s in after])
     report.objects_slope_per_100s = slope_per_100s([(s.at, s.objects) for s in after])

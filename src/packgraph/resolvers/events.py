@@ -341,9 +341,9 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     an event. Subscribers that sent the same document with the same variables (but for those
     that only choose the events, :func:`event_variables`), under the same role, get the same
     result: it is executed once per process (by whichever subscriber comes first) instead of
-    once per subscriber. This holds because nothing reachable from a
-    PackEvent depends on the viewer beyond their business (the event's) and role. Every other
-    operation executes as usual.
+    once per subscriber. This holds because nothing reachable from a PackEvent depends on the
+    viewer beyond their business (the event's) and role. Every other operation executes as
+    usual.
     """
 
     _share_key: Any = None
