@@ -68,7 +68,6 @@ class Sample:
     subscriptions: float
     gc_pause_total: float  # seconds, all generations
     gc_pause_max_gen2: float
-    buffered: float
 
 
 @dataclass
@@ -150,7 +149,6 @@ def sample_of(values: dict[str, float], at: float) -> Sample:
             values[f'python_gc_pause_seconds_total{{generation="{g}"}}'] for g in generations
         ),
         gc_pause_max_gen2=values['python_gc_pause_max_seconds{generation="2"}'],
-        buffered=values["packgraph_live_buffered_events"],
     )
 
 
@@ -228,7 +226,7 @@ def broadcast_url(kind: str) -> str:
 
 
 async def run_soak(args: argparse.Namespace, workdir: Path) -> Report:
-    report = Report(settings={key: value for key, value in vars(args).items() if key != "func"})
+    report = Report(settings=dict(vars(args)))
     async with fresh_database(args.backend, workdir) as database:
         await asyncio.to_thread(run_cli, ["seed-demo"], database.env)
         port = free_port()

@@ -19,7 +19,6 @@ Latencies are kept as ``(time, seconds)`` pairs so the runner can cut them into 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import random
@@ -32,7 +31,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.api import BOARD_QUERY, PACK_EVENTS_SUBSCRIPTION, DemoCatalog, Session, gid, pk
+from bench.api import BOARD_QUERY, PACK_EVENTS_SUBSCRIPTION, DemoCatalog, Session, gid
+from packgraph.resolvers.events import CURSOR_TAG, event_cursor
+from packgraph.schema.relay import decode_cursor
 
 REDEEM = """
 mutation Redeem($input: RedeemSessionInput!) {
@@ -63,14 +64,11 @@ SALE_PRICE = 100_00
 INSTALMENT = 25_00
 
 
-def event_cursor(business_id: int, seq: int) -> str:
-    raw = json.dumps(["event", business_id, seq], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
 def cursor_seq(cursor: str) -> int:
-    padded = cursor + "=" * (-len(cursor) % 4)
-    return int(json.loads(base64.urlsafe_b64decode(padded))[2])
+    """The ``seq`` behind an event cursor (opaque to integrations; the soak checks gaps with it)."""
+    values = decode_cursor(cursor, CURSOR_TAG)
+    assert values is not None
+    return int(values[1])
 
 
 @dataclass
@@ -341,13 +339,3 @@ async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-
-
-__all__ = [
-    "Subscriber",
-    "Tally",
-    "Workload",
-    "cancel_all",
-    "last_event_seq",
-    "pk",
-]

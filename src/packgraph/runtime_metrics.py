@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
 import time
 from collections import deque
 from typing import Any
@@ -31,8 +32,6 @@ def resident_memory_bytes() -> float:
         with open("/proc/self/statm", "rb") as statm:
             return float(int(statm.read().split()[1]) * _PAGE_SIZE)
     except OSError:
-        import resource
-
         return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 

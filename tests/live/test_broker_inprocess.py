@@ -13,20 +13,13 @@ from packgraph.live.hub import Hub
 from packgraph.models import Business, EventType, Role
 from packgraph.settings import Settings
 from tests.live.services import RedisServer
+from tests.waiting import until
 
 
 async def _write(actor: Actor, count: int) -> None:
     for _ in range(count):
         async with write_transaction(actor.business_id) as connection:
             await append_event(connection, actor=actor, type=EventType.NOTE_ADDED)
-
-
-async def _until(predicate, within: float) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -59,15 +52,15 @@ async def test_the_hub_polls_while_redis_is_away_and_listens_again_after(orm_sql
     try:
         await asyncio.sleep(0.1)
         await _write(actor, 3)
-        await _until(lambda: len(received) == 3, 3)
+        await until(lambda: len(received) == 3, 3, "three events")
         redis_server.stop()
-        await _until(lambda: reader.broker_state == "reconnecting", 5)
+        await until(lambda: reader.broker_state == "reconnecting", 5, "the broker to be lost")
         await _write(actor, 3)
-        await _until(lambda: len(received) == 6, 3)
+        await until(lambda: len(received) == 6, 3, "six events")
         redis_server.start()
-        await _until(lambda: reader.broker_state == "connected", 10)
+        await until(lambda: reader.broker_state == "connected", 10, "the broker to be back")
         await _write(actor, 3)
-        await _until(lambda: len(received) == 9, 3)
+        await until(lambda: len(received) == 9, 3, "nine events")
         assert received == list(range(1, 10))
     finally:
         consumer.cancel()

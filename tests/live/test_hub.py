@@ -15,6 +15,7 @@ from packgraph.live.hub import Hub
 from packgraph.live.outbox import EventFilter
 from packgraph.models import Business, EventType, Role
 from packgraph.settings import Settings
+from tests.waiting import until
 
 
 async def _write(actor: Actor, count: int, type: EventType = EventType.NOTE_ADDED) -> None:
@@ -28,14 +29,6 @@ async def _take(stream, count: int, within: float = 5.0) -> list:
         return [await anext(stream) for _ in range(count)]
 
     return await asyncio.wait_for(take(), within)
-
-
-async def _until(condition, within: float = 5.0) -> None:
-    """Wait for a state of the hub (a readiness signal), not for a fixed time."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "the hub never got there"
-        await asyncio.sleep(0.01)
 
 
 def _settings(**overrides) -> Settings:
@@ -203,7 +196,7 @@ async def test_metrics_show_how_full_the_subscription_buffers_are(db):
         idle = hub.stream(business_id=clinic.id, after=0)
         reader = hub.stream(business_id=clinic.id, after=0)
         first = asyncio.ensure_future(anext(idle))
-        await _until(lambda: hub.subscription_count() == 1)
+        await until(lambda: hub.subscription_count() == 1, 5, "the subscription")
         # when four events are written
         await _write(actor, 4)
         assert (await asyncio.wait_for(first, 5)).seq == 1

@@ -8,7 +8,7 @@ what a subscription holds does not grow with the events it has seen.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import gc
 
 from graphql import parse
@@ -18,21 +18,9 @@ from packgraph.domain.notes import add_pack_note
 from packgraph.live.hub import CATCHING_UP, SUBSCRIPTIONS
 from packgraph.live.outbox import last_seq
 from packgraph.resolvers.events import EVENT_EXECUTIONS, event_cursor, event_variables
-from tests.api.support import gid, given_catalog, given_pack, make_tenant, serving
+from tests.api.support import given_catalog, given_pack, make_tenant, serving
 from tests.live.client import PACK_EVENTS, GraphQLWebSocket
-
-# Distinct execution groups: each subscriber resumes from its own cursor, so every event is
-# executed once per subscriber (the worst case of the shared execution).
-SUBSCRIBERS = 4
-OTHER_TYPES = ["PACK_CANCELLED", "PACK_DELETED", "PACK_EXPIRED"]
-
-
-async def _until(condition, within: float = 10.0) -> None:
-    """Wait for a state the server reports (a readiness signal), not for a fixed time."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "the server never got there"
-        await asyncio.sleep(0.01)
+from tests.waiting import until
 
 
 def _executor_memo_objects() -> int:
@@ -47,43 +35,46 @@ async def _notes(tenant, pack_id: int, count: int) -> None:
 
 
 async def test_what_subscriptions_hold_does_not_grow_with_the_events_they_deliver(orm_sqlite):
-    # given a business with a pack and subscribers each in its own execution group
+    # given a business with a pack and four subscribers, one per role: four execution groups,
+    # so every event is executed four times
     tenant = await make_tenant("Memory Clinic")
     catalog = await given_catalog(tenant)
     sale = await given_pack(tenant, catalog)
     # Subscribing from a known cursor: every later note is delivered, however long the
     # subscriptions take to start.
     start = event_cursor(tenant.id, await last_seq(tenant.id))
-    async with serving(orm_sqlite) as address:
+    tokens = [
+        tenant.owner_token,
+        tenant.manager_token,
+        tenant.staff_token,
+        tenant.integration_token,
+    ]
+    async with serving(orm_sqlite) as address, contextlib.AsyncExitStack() as stack:
         url = f"ws://{address}/graphql"
-        async with (
-            GraphQLWebSocket.connect(url, tenant.staff_token) as first,
-            GraphQLWebSocket.connect(url, tenant.integration_token) as second,
-        ):
-            sockets = [first, second]
-            for index in range(SUBSCRIBERS):
-                # Different variables per subscriber: each is its own execution group.
-                types = ["NOTE_ADDED", *OTHER_TYPES[:index]]
-                variables = {"after": start, "packId": gid("Pack", sale.pack.id), "types": types}
-                await sockets[index % 2].subscribe(str(index), PACK_EVENTS, variables)
+        sockets = [
+            await stack.enter_async_context(GraphQLWebSocket.connect(url, token))
+            for token in tokens
+        ]
+        for socket in sockets:
+            await socket.subscribe("events", PACK_EVENTS, {"after": start})
 
-            async def deliver(count: int) -> None:
-                await _notes(tenant, sale.pack.id, count)
-                for index in range(SUBSCRIBERS):
-                    events = await sockets[index % 2].events(str(index), count, within=30)
-                    assert [event["type"] for event in events] == ["NOTE_ADDED"] * count
+        async def deliver(count: int) -> None:
+            await _notes(tenant, sale.pack.id, count)
+            for socket in sockets:
+                events = await socket.events("events", count, within=30)
+                assert [event["type"] for event in events] == ["NOTE_ADDED"] * count
 
-            # when they have delivered a few events, then many more
-            await deliver(10)
-            await asyncio.sleep(0)
-            warm = _executor_memo_objects()
-            await deliver(100)
-            after_many = _executor_memo_objects()
+        # when they have delivered a few events, then many more
+        await deliver(10)
+        warm = _executor_memo_objects()
+        executed = EVENT_EXECUTIONS.value()
+        await deliver(100)
+        after_many = _executor_memo_objects()
+        assert EVENT_EXECUTIONS.value() - executed == 100 * len(tokens)
 
-    # then the executor's memo did not grow with the events (before the fix it held a few
-    # entries per event and subscriber: ~1,200 more here)
-    print("MEMO", warm, after_many)
-    assert after_many - warm < 60, (warm, after_many)
+    # then the executor's memo did not grow with the events: before the fix each execution
+    # left ~22 records (8,800 more here); now not even one event's worth remains
+    assert after_many - warm < len(tokens) * 10, (warm, after_many)
 
 
 async def test_subscribers_resuming_from_different_cursors_share_each_events_execution(orm_sqlite):
@@ -106,7 +97,7 @@ async def test_subscribers_resuming_from_different_cursors_share_each_events_exe
                 await socket.subscribe(operation_id, PACK_EVENTS, variables)
             # (events read back from the outbox by a subscriber still catching up are executed
             # on their own: correct, only not shared; so the notes come once all are live)
-            await _until(lambda: SUBSCRIPTIONS.value() == 4 and CATCHING_UP.value() == 0)
+            await until(lambda: SUBSCRIPTIONS.value() == 4 and CATCHING_UP.value() == 0, 10, "live")
             before = EVENT_EXECUTIONS.value()
             # when five notes are added
             await _notes(tenant, sale.pack.id, 5)

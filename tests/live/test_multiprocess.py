@@ -14,6 +14,7 @@ import pytest
 from tests.api.support import gid, given_catalog, given_pack, make_tenant
 from tests.live.client import PACK_EVENTS, GraphQLWebSocket, Http
 from tests.live.services import RedisServer, Server, start_all
+from tests.waiting import until
 
 DETAILED = PACK_EVENTS.replace("cursor type", "cursor type details")
 # Fast supervision, so a test sees a lost broker within a second and polls every 200 ms.
@@ -69,13 +70,6 @@ async def _clinic():
     catalog = await given_catalog(tenant)
     sale = await given_pack(tenant, catalog)
     return tenant, gid("Pack", sale.pack.id)
-
-
-async def _until(check, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 def _broker_state(server: Server):
@@ -135,11 +129,11 @@ async def test_redis_going_away_mid_stream_delays_events_but_loses_none(
         for number in range(total):
             if number == 10:
                 redis_server.stop()
-                await _until(lambda: _is(_broker_state(second), "reconnecting"), 10, "broker lost")
+                await until(lambda: _is(_broker_state(second), "reconnecting"), 10, "broker lost")
             if number == 20:
                 redis_server.start()
                 for server in redis_servers:
-                    await _until(
+                    await until(
                         lambda server=server: _is(_broker_state(server), "connected"),
                         15,
                         "broker back",
@@ -187,8 +181,8 @@ async def test_postgres_listen_notify_carries_wakeups_and_survives_a_dropped_con
             await clients[number % 2].add_note(pack_id, f"n{number}", token=tenant.staff_token)
             await asyncio.sleep(0.05)
         for server in postgres_servers:
-            await _until(lambda server=server: _reconnected(server), 15, "a reconnect")
-            await _until(lambda server=server: _is(_broker_state(server), "connected"), 15, "back")
+            await until(lambda server=server: _reconnected(server), 15, "a reconnect")
+            await until(lambda server=server: _is(_broker_state(server), "connected"), 15, "back")
         await clients[1].add_note(pack_id, "n10", token=tenant.staff_token)
         for socket in sockets:
             assert await _texts(socket, 10) == [f"n{number}" for number in range(1, 11)]

@@ -207,16 +207,3 @@ def start_all(*servers: PackgraphServer) -> None:
         server.launch()
     for server in servers:
         server.wait_ready()
-
-
-async def until(check, seconds: float, what: str, interval: float = 0.1) -> None:
-    """Wait for ``check()`` (sync or async) to be true; fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, f"timed out after {seconds}s waiting for {what}"
-        await asyncio.sleep(interval)

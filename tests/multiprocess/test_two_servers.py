@@ -26,7 +26,8 @@ from packgraph.models import (
 from packgraph.resolvers.events import event_cursor
 from tests.api.support import gid, given_catalog, given_pack, make_tenant
 from tests.multiprocess.clients import GraphQLHttp, ResumingSubscriber
-from tests.multiprocess.cluster import PackgraphServer, start_all, until
+from tests.multiprocess.cluster import PackgraphServer, start_all
+from tests.waiting import until
 
 LOGIN_MAX_ATTEMPTS = 4
 

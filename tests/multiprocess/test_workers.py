@@ -20,7 +20,8 @@ from packgraph.resolvers.events import event_cursor
 from tests.api.support import gid, given_catalog, given_pack, make_tenant
 from tests.databases import init_orm
 from tests.live.client import PACK_EVENTS, GraphQLWebSocket
-from tests.multiprocess.cluster import PackgraphServer, until
+from tests.multiprocess.cluster import PackgraphServer
+from tests.waiting import until
 
 ADD_NOTE = """
 mutation Note($input: AddPackNoteInput!) { addPackNote(input: $input) { userErrors { code } } }
