@@ -149,16 +149,22 @@ async def demo_catalog(session: Session, clients: int = 50) -> DemoCatalog:
 
 
 async def sell_large_packs(
-    session: Session, catalog: DemoCatalog, count: int, allowance: int = 1_000_000
+    session: Session,
+    catalog: DemoCatalog,
+    count: int,
+    allowance: int = 1_000_000,
+    purchased_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """``count`` paid custom packs (one item, every service eligible) with a huge allowance, so
     a benchmark can redeem from them for as long as it runs. Returns pack and item IDs."""
     packs = []
+    when = {"purchasedAt": purchased_at.isoformat()} if purchased_at is not None else {}
     for index in range(count):
         client_id = catalog.client_ids[index % len(catalog.client_ids)]
         sale = await session.mutate(
             "sellPack",
             {
+                **when,
                 "clientId": gid("Client", client_id),
                 "custom": {
                     "name": f"Bench pack {index}",

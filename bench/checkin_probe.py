@@ -3,8 +3,11 @@
 It opens the dashboard's ``packEvents`` subscription (graphql-transport-ws), then checks in the
 given appointments one at a time over HTTP. For each check-in it records when the request was
 sent, when its response arrived, and when the subscriber received the check-in's
-``SESSION_REDEEMED`` event (recognised by the probe client's id). The first check-in only proves
-the subscription is live and is not measured. Prints one JSON line.
+``SESSION_REDEEMED`` event (recognised by the probe client's id). The subscription resumes
+``after`` the probe client's latest event, so the first check-in arrives even when it commits
+before the server has registered the subscriber (a subscription without ``after`` starts at the
+moment it is registered, and graphql-transport-ws does not say when that is). The first check-in
+only proves the subscription is live and is not measured. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -20,29 +23,73 @@ from websockets.asyncio.client import connect
 from bench.api import CHECK_IN_MUTATION, PACK_EVENTS_SUBSCRIPTION, gid
 from bench.http_load import build_requests, read_response
 
+CLIENT_EVENTS = """
+query ClientEvents($client: ID!, $after: String) {
+  events(clientId: $client, after: $after, first: 100) { pageInfo { hasNextPage endCursor } }
+}
+"""
+
+
+class Http:
+    """One keep-alive HTTP/1.1 connection to the server, authenticated as the probe's user."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.token = token
+
+    async def __aenter__(self) -> Http:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.writer.close()
+
+    async def post(self, query: str, variables: dict) -> tuple[int, bytes]:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        (request,) = build_requests(
+            "127.0.0.1", self.port, "/graphql", [body], [f"Authorization: Bearer {self.token}"]
+        )
+        self.writer.write(request)
+        return await read_response(self.reader)
+
+
+async def latest_cursor(http: Http, client_gid: str) -> str | None:
+    """The cursor of the client's latest event (None if it has none)."""
+    cursor, after = None, None
+    while True:
+        status, response = await http.post(CLIENT_EVENTS, {"client": client_gid, "after": after})
+        if status != 200:
+            raise RuntimeError(f"events query failed: {status} {response[:300]!r}")
+        page = json.loads(response)["data"]["events"]["pageInfo"]
+        cursor = page["endCursor"] or cursor
+        if not page["hasNextPage"]:
+            return cursor
+        after = page["endCursor"]
+
 
 async def probe(args: argparse.Namespace) -> dict:
     client_gid = gid("Client", args.client)
     arrivals: asyncio.Queue[float] = asyncio.Queue()
     received = 0
 
-    async with connect(
-        f"ws://127.0.0.1:{args.port}/graphql",
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-        max_size=None,
-        origin="http://127.0.0.1:8000",  # type: ignore[arg-type]
-    ) as websocket:
+    async with (
+        Http(args.port, args.token) as http,
+        connect(
+            f"ws://127.0.0.1:{args.port}/graphql",
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            max_size=None,
+            origin="http://127.0.0.1:8000",  # type: ignore[arg-type]
+        ) as websocket,
+    ):
         await websocket.send(
             json.dumps({"type": "connection_init", "payload": {"token": args.token}})
         )
         ack = json.loads(await websocket.recv())
         if ack.get("type") != "connection_ack":
             raise RuntimeError(f"no connection_ack: {ack}")
-        await websocket.send(
-            json.dumps(
-                {"id": "1", "type": "subscribe", "payload": {"query": PACK_EVENTS_SUBSCRIPTION}}
-            )
-        )
+        after = await latest_cursor(http, client_gid)
+        subscribe = {"query": PACK_EVENTS_SUBSCRIPTION, "variables": {"after": after}}
+        await websocket.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
 
         async def read() -> None:
             nonlocal received
@@ -64,26 +111,12 @@ async def probe(args: argparse.Namespace) -> dict:
                     arrivals.put_nowait(at)
 
         reader = asyncio.create_task(read())
-        http_reader, http_writer = await asyncio.open_connection("127.0.0.1", args.port)
         samples = []
         try:
             for index, appointment in enumerate(args.appointments):
-                body = json.dumps(
-                    {
-                        "query": CHECK_IN_MUTATION,
-                        "variables": {"input": {"appointmentId": gid("Appointment", appointment)}},
-                    }
-                ).encode()
-                (request,) = build_requests(
-                    "127.0.0.1",
-                    args.port,
-                    "/graphql",
-                    [body],
-                    [f"Authorization: Bearer {args.token}"],
-                )
+                variables = {"input": {"appointmentId": gid("Appointment", appointment)}}
                 sent = time.time()
-                http_writer.write(request)
-                status, response = await read_response(http_reader)
+                status, response = await http.post(CHECK_IN_MUTATION, variables)
                 answered = time.time()
                 if status != 200 or b'"userErrors":[]' not in response:
                     raise RuntimeError(f"check-in failed: {status} {response[:300]!r}")
@@ -99,7 +132,6 @@ async def probe(args: argparse.Namespace) -> dict:
                 await asyncio.sleep(args.gap)
         finally:
             reader.cancel()
-            http_writer.close()
     return {"samples": samples, "events_received": received}
 
 

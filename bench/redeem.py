@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import api
@@ -100,7 +101,12 @@ async def checkin_latency(
     probe_catalog = api.DemoCatalog(
         catalog.business_id, catalog.staff_id, catalog.service_ids, [client_id]
     )
-    await api.sell_large_packs(session, probe_catalog, 1)
+    # Check-in only deducts from packs bought on or before the visit's day in the business's
+    # time zone, and the appointments start half an hour ago: sold "now", the pack would not
+    # cover them for the half hour after the business's midnight (13:00 UTC in Sydney).
+    await api.sell_large_packs(
+        session, probe_catalog, 1, purchased_at=datetime.now(UTC) - timedelta(days=2)
+    )
     count = config.latency_samples + 1
     appointments = await api.book_appointments(session, probe_catalog, client_id, 2 * count)
 
