@@ -23,7 +23,7 @@ from packgraph import metrics, runtime_metrics
 from packgraph.db import config_from_settings
 from packgraph.live.hub import Hub
 from packgraph.middleware import RequestLogMiddleware
-from packgraph.resolvers.endpoint import make_graphql_app
+from packgraph.server.endpoint import make_graphql_app
 from packgraph.settings import Settings
 
 log = logging.getLogger("packgraph")

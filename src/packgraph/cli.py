@@ -310,7 +310,7 @@ def cmd_create_api_key(args: argparse.Namespace) -> int:
 
 def cmd_export_schema(args: argparse.Namespace) -> int:
     try:
-        from packgraph.schema import export_sdl
+        from packgraph.server.schema import export_sdl
 
         sdl = export_sdl()
     except ImportError as error:

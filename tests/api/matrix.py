@@ -47,7 +47,7 @@ from packgraph.models import (
     Staff,
     Task,
 )
-from packgraph.schema import build_schema
+from packgraph.server.schema import build_schema
 from tests.api.support import Tenant, gid, given_catalog, given_pack
 
 # The object type each ID field names (argument or input field, by name).

@@ -15,7 +15,7 @@ from graphql import (
 
 from packgraph.domain.errors import ErrorCode
 from packgraph.resolvers.nodes import NODE_TYPES
-from packgraph.schema import build_schema, export_sdl
+from packgraph.server.schema import build_schema, export_sdl
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
@@ -156,6 +156,6 @@ def test_the_examples_in_docs_api_md_are_valid_operations():
 def test_the_graphiql_example_query_is_valid():
     from graphql import parse, validate
 
-    from packgraph.resolvers.endpoint import EXAMPLE_QUERY
+    from packgraph.server.endpoint import EXAMPLE_QUERY
 
     assert validate(_graphql_schema(), parse(EXAMPLE_QUERY)) == []

@@ -17,7 +17,8 @@ from graphql.execution.collect_fields import CollectedFields, FieldDetails
 from packgraph.domain.notes import add_pack_note
 from packgraph.live.hub import CATCHING_UP, SUBSCRIPTIONS
 from packgraph.live.outbox import last_seq
-from packgraph.resolvers.events import EVENT_EXECUTIONS, event_cursor, event_variables
+from packgraph.resolvers.events import event_cursor
+from packgraph.server.execution import EVENT_EXECUTIONS, event_variables
 from tests.api.support import given_catalog, given_pack, make_tenant, serving
 from tests.live.client import PACK_EVENTS, GraphQLWebSocket
 from tests.waiting import until

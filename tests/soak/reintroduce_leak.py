@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from packgraph.resolvers.events import SharedEventExecutionContext
+from packgraph.server.execution import SharedEventExecutionContext
 
 _fixed = SharedEventExecutionContext.build_per_event_executor
 

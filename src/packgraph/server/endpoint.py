@@ -31,8 +31,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from packgraph.db import database_unavailable
 from packgraph.domain import auth
 from packgraph.resolvers.context import UNAUTHENTICATED, Context
-from packgraph.resolvers.guards import DATABASE_UNAVAILABLE, SERVICE_UNAVAILABLE
-from packgraph.resolvers.websocket import TransportWSHandler, WebSocketAdapter
+from packgraph.server.guards import DATABASE_UNAVAILABLE, SERVICE_UNAVAILABLE
+from packgraph.server.schema import build_schema
+from packgraph.server.websocket import TransportWSHandler, WebSocketAdapter
 from packgraph.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -305,6 +306,4 @@ def _has_code(response: GraphQLHTTPResponse, code: str) -> bool:
 
 def make_graphql_app(settings: Settings, *, hub: Any = None) -> PackgraphGraphQL:
     """The ASGI app ``create_app`` mounts at /graphql for HTTP and WebSocket."""
-    from packgraph.schema import build_schema
-
     return PackgraphGraphQL(build_schema(settings), settings=settings, hub=hub)

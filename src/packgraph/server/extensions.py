@@ -1,5 +1,5 @@
 """Schema extensions: authentication, per-operation loaders, document limits, error masking
-(and the request guards of :mod:`packgraph.resolvers.guards`).
+(and the request guards of :mod:`packgraph.server.guards`).
 
 Extensions are passed to the schema as classes (or factories), so each operation gets its own
 instances; validation rule classes are built once per schema so the validation cache can key on
@@ -26,13 +26,13 @@ from packgraph import metrics
 from packgraph.db import database_unavailable
 from packgraph.domain import auth
 from packgraph.resolvers.context import AuthenticationError, Context
-from packgraph.resolvers.guards import (
+from packgraph.resolvers.permissions import needs_authentication
+from packgraph.server.guards import (
     DatabaseUnavailable,
     SafeParserCache,
     StorableText,
     SubscriptionsOverWebSocket,
 )
-from packgraph.resolvers.permissions import needs_authentication
 from packgraph.settings import Settings
 
 
