@@ -33,6 +33,7 @@ from tortoise.transactions import in_transaction
 from packgraph.domain.catalog import TemplateItemSpec, template_item_specs
 from packgraph.domain.invoices import INVOICE_PREFIX, local_date
 from packgraph.domain.payments import payment_status_for
+from packgraph.domain.search import client_search_text, pack_search_name
 from packgraph.domain.selling import validity_end
 from packgraph.domain.status import compute_status
 from packgraph.domain.units import units_for
@@ -186,12 +187,16 @@ class _HistoryWriter:
     def client(self, rows: _Rows, index: int) -> None:
         first = self.random.choice(FIRST_NAMES)
         last = self.random.choice(LAST_NAMES)
+        name = f"{first} {last}"
+        email = f"{first}.{last}.{index}@example.test".lower()
+        phone = f"04{self.random.randrange(10**8):08d}"
         client = rows.add(
             Client,
             business_id=self.business.id,
-            name=f"{first} {last}",
-            email=f"{first}.{last}.{index}@example.test".lower(),
-            phone=f"04{self.random.randrange(10**8):08d}",
+            name=name,
+            email=email,
+            phone=phone,
+            search_text=client_search_text(name=name, email=email, phone=phone),
             created_at=self.now - timedelta(days=HISTORY_DAYS + 30),
         )
         for _ in range(self.random.randint(3, 7)):
@@ -221,6 +226,7 @@ class _HistoryWriter:
             client_id=client.id,
             template_id=row.id,
             name=row.name,
+            search_name=pack_search_name(row.name),
             description=row.description,
             metric=row.metric,
             price=row.price,

@@ -17,6 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.errors import invalid, not_found
+from packgraph.domain.search import changed_client_search_text, client_search_text
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
     AutoRenew,
@@ -91,6 +92,7 @@ async def create_client(
             email=email.strip(),
             phone=phone.strip(),
             notes=notes,
+            search_text=client_search_text(name=name, email=email, phone=phone),
             using_db=conn,
         )
 
@@ -126,6 +128,7 @@ async def update_client(
     async with write_transaction(actor.business_id) as conn:
         client = await get_client(conn, actor=actor, client_id=client_id)
         if changes:
+            changes["search_text"] = changed_client_search_text(client, changes)
             await Client.filter(id=client.id).using_db(conn).update(**changes)
             client.update_from_dict(changes)
         return client

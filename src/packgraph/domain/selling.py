@@ -28,6 +28,7 @@ from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.idempotency import run_idempotent
 from packgraph.domain.invoices import business_of, create_invoice, get_invoice, local_date
+from packgraph.domain.search import pack_search_name
 from packgraph.domain.status import compute_status, utcnow
 from packgraph.models import (
     Appointment,
@@ -163,6 +164,7 @@ async def _create_pack(
         client_id=client_id,
         template_id=source.template_id,
         name=source.name,
+        search_name=pack_search_name(source.name),
         description=source.description,
         metric=source.metric,
         price=source.price,

@@ -19,6 +19,8 @@ class Client(Model):
     name = fields.CharField(max_length=200)
     email = fields.CharField(max_length=254, default="")
     phone = fields.CharField(max_length=64, default="")
+    # Name, phone digits and email as search compares them (domain/search.py), written with them.
+    search_text = fields.TextField(default="")
     notes = fields.TextField(default="")
     # Billing setup: at most one of these is set; it is added to each new appointment.
     preferred_pack = fields.ForeignKeyField(

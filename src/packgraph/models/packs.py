@@ -22,6 +22,8 @@ class Pack(Model):
         "models.PackTemplate", related_name="packs", null=True, on_delete=fields.SET_NULL
     )
     name = fields.CharField(max_length=200)
+    # The name as search compares it (domain/search.py), written with the pack.
+    search_name = fields.TextField(default="")
     description = fields.TextField(default="")
     metric = fields.CharEnumField(Metric, max_length=16)
     price = fields.BigIntField()
