@@ -29,7 +29,7 @@ export function makePack(overrides: Partial<PackCardFieldsFragment> = {}): PackC
     expiresAt: null,
     cancelledAt: null,
     cancelReason: "",
-    client: { id: "client-1", name: "Anna Lee" },
+    client: { id: "client-1", name: "Anna Lee", phone: "0400 123 456", email: "anna.lee@example.com" },
     items: [
       {
         id: `${id}-item-1`,

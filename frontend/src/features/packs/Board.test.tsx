@@ -8,7 +8,7 @@ import { Board } from "./Board";
 function board(
   packs = [
     makePack({ id: "p1" }),
-    makePack({ id: "p2", name: "5 Massage", client: { id: "c2", name: "Ben Ho" } }),
+    makePack({ id: "p2", name: "5 Massage", client: { id: "c2", name: "Ben Ho", phone: "", email: "" } }),
   ],
 ) {
   const { client, executeQuery } = mockClient((name) => {
