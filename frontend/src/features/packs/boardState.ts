@@ -2,6 +2,7 @@
 // a pack that now matches the filters appears on the first page, a deleted pack disappears, and a card
 // already shown stays in place (marked when it no longer matches) so nothing jumps under the cursor.
 import type { PackFilter, PackStatus, PaymentStatus } from "../../gql/graphql";
+import { matchesSearch } from "../../lib/search";
 import type { PackSnapshot } from "./packStore";
 
 export interface BoardFilters {
@@ -87,12 +88,7 @@ export function packMatches(pack: PackSnapshot, filters: BoardFilters, now: Date
     const expires = new Date(pack.expiresAt).getTime();
     if (expires > expiringBefore(filters.expiringWithinDays, now).getTime()) return false;
   }
-  const needle = filters.search.trim().toLowerCase();
-  if (needle) {
-    const haystack = `${pack.name} ${pack.client.name}`.toLowerCase();
-    if (!needle.split(/\s+/).every((word) => haystack.includes(word))) return false;
-  }
-  return true;
+  return matchesSearch(filters.search, pack);
 }
 
 /** Status tabs that can hold packs under these filters (an expiring pack is always Active). */
