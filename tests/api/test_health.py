@@ -16,8 +16,10 @@ from starlette.applications import Starlette
 from packgraph import app as app_module
 from packgraph import metrics
 from packgraph.app import create_app
+from packgraph.domain import expiry
 from packgraph.settings import Settings
 from tests.databases import pg_admin
+from tests.waiting import until
 
 
 @asynccontextmanager
@@ -204,7 +206,6 @@ async def test_without_a_built_dashboard_the_root_page_points_to_graphql(sqlite_
 
 
 async def test_the_expiry_job_runs_periodically_and_survives_failures(sqlite_url, monkeypatch):
-    expiry = pytest.importorskip("packgraph.domain.expiry")
     calls: list[int] = []
 
     async def flaky(**_: object):
@@ -217,16 +218,11 @@ async def test_the_expiry_job_runs_periodically_and_survives_failures(sqlite_url
     monkeypatch.setattr(app_module, "expiry_interval", lambda settings: 0.01)
     errors_before = metrics.EXPIRY_RUNS.value(outcome="error")
     async with running(create_app(Settings(database_url=sqlite_url))):
-        for _ in range(200):
-            if len(calls) >= 3:
-                break
-            await asyncio.sleep(0.01)
-    assert len(calls) >= 3
+        await until(lambda: len(calls) >= 3, 5, "three runs of the expiry job", interval=0.01)
     assert metrics.EXPIRY_RUNS.value(outcome="error") == errors_before + 1
 
 
 async def test_the_expiry_job_is_off_when_the_interval_is_zero(sqlite_url, monkeypatch):
-    expiry = pytest.importorskip("packgraph.domain.expiry")
     calls: list[int] = []
 
     async def record(**_: object):

@@ -33,6 +33,7 @@ from websockets.exceptions import ConnectionClosed
 from packgraph.app import create_app
 from packgraph.domain import auth
 from packgraph.domain.notes import add_pack_note
+from packgraph.live.hub import SUBSCRIPTIONS
 from packgraph.models import Pack, Role, Staff, StaffSession
 from tests.api.matrix import (
     fill_input,
@@ -49,6 +50,7 @@ from tests.api.matrix import (
 from tests.api.support import gid, make_tenant, settings_for
 from tests.api.test_roles import MANAGER_ONLY
 from tests.hardening.support import clean_json, serving_app
+from tests.waiting import until
 
 log = logging.getLogger("packgraph.hardening")
 
@@ -284,12 +286,13 @@ async def test_staff_and_integrations_receive_their_own_events_and_never_another
     address, _http, alpha, beta, _dead = world
     sockets = {}
     try:
+        registered = SUBSCRIPTIONS.value()
         for role in (Role.STAFF, Role.INTEGRATION):
             socket = await _ws(address)
             assert (await _init(socket, alpha.tenant.tokens[role]))["type"] == "connection_ack"
             await _subscribe(socket, "live")
             sockets[role] = socket
-        await asyncio.sleep(0.3)  # the subscriptions are registered with the hub
+        await _until_registered(registered + len(sockets))
         # when Beta changes a pack, then Alpha does
         beta_pack = await Pack.filter(business_id=beta.tenant.id).first()
         alpha_pack = await Pack.filter(business_id=alpha.tenant.id).first()
@@ -343,11 +346,17 @@ async def test_mutations_over_websocket_keep_the_role_rules(world):
 # --- credentials that die while a socket is open ------------------------------------------------
 
 
+async def _until_registered(count: int) -> None:
+    """Until this server's hub (the one in this process) holds ``count`` subscriptions."""
+    await until(lambda: SUBSCRIPTIONS.value() == count, 10, f"{count} subscriptions in the hub")
+
+
 async def _open_subscription(address: str, token: str):
+    registered = SUBSCRIPTIONS.value()
     socket = await _ws(address)
     assert (await _init(socket, token))["type"] == "connection_ack"
     await _subscribe(socket, "live")
-    await asyncio.sleep(0.2)
+    await _until_registered(registered + 1)
     return socket
 
 
@@ -405,8 +414,9 @@ async def test_a_session_that_expires_ends_its_open_sockets(world):
 
 
 async def _refuses_further_operations(socket) -> None:
-    """A socket whose credential died runs no query: UNAUTHENTICATED, or closed with 4403."""
-    await asyncio.sleep(AUTH_CHECK_MS / 1000 * 3)
+    """A socket whose credential died runs no query: UNAUTHENTICATED, or closed with 4403.
+    Every operation on a socket checks its token again, so this holds at once: no re-check
+    period to wait for (the callers already saw the credential die)."""
     try:
         await _subscribe(socket, "after", query="{ viewer { name } business { name } }")
         message = await _next(socket)

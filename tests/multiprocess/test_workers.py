@@ -78,8 +78,8 @@ async def _sockets_on_both_workers(stack, server: PackgraphServer, token: str, w
     """Open WebSockets through the shared port until each of the two workers holds ``wanted``
     (a worker still starting takes none); returns them by worker pid."""
     by_worker: dict[int, list[GraphQLWebSocket]] = {}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    async def spread_one_more() -> bool:
         own = contextlib.AsyncExitStack()
         socket = await own.enter_async_context(GraphQLWebSocket.connect(server.ws, token))
         pid = server.owner_of(socket.connection.local_address[1])
@@ -89,10 +89,10 @@ async def _sockets_on_both_workers(stack, server: PackgraphServer, token: str, w
             stack.push_async_callback(own.aclose)
         else:
             await own.aclose()
-        if len(by_worker) == 2 and all(len(group) == wanted for group in by_worker.values()):
-            return by_worker
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"connections did not reach both workers: {list(by_worker)}")
+        return len(by_worker) == 2 and all(len(group) == wanted for group in by_worker.values())
+
+    await until(spread_one_more, 30, f"{wanted} connections held by each of both workers")
+    return by_worker
 
 
 async def test_subscribers_on_both_workers_get_the_events_of_mutations_on_either(orm, server):
@@ -139,9 +139,11 @@ async def _metrics_of_each_worker(server: PackgraphServer) -> dict[int, str]:
         while time.monotonic() < deadline:
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
             held.append(writer)
-            await asyncio.sleep(0.05)  # accepted by then
-            pid = server.owner_of(writer.get_extra_info("sockname")[1])
-            if pid is None or pid in pages:
+            port = writer.get_extra_info("sockname")[1]
+            # Until a worker accepted it, the connection waits in the listen queue, held by none.
+            await until(lambda port=port: server.owner_of(port) is not None, 10, "an accept")
+            pid = server.owner_of(port)
+            if pid in pages:
                 continue
             writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             await writer.drain()
@@ -161,6 +163,14 @@ def _counter(page: str, sample: str) -> float:
     return 0.0
 
 
+def _expiry_runs(pages: dict[int, str]) -> dict[int, float]:
+    """Successful expiry runs so far, by worker pid."""
+    return {
+        pid: _counter(page, 'packgraph_expiry_runs_total{outcome="ok"}')
+        for pid, page in pages.items()
+    }
+
+
 async def test_both_workers_run_the_expiry_job_and_each_pack_expires_once(orm, server, expiring):
     due, soon = expiring["due"], expiring["soon"]
 
@@ -170,11 +180,17 @@ async def test_both_workers_run_the_expiry_job_and_each_pack_expires_once(orm, s
         return expired == len(due) and reminded == len(soon)
 
     await until(processed, 60, "the due packs to expire and the reminders to go out")
-    await asyncio.sleep(2.5)  # more runs in both workers, which must find nothing left to do
+    # Both workers go on running the job: two more runs each (one at least started after the
+    # packs were processed) must find nothing left to do.
+    runs_then = _expiry_runs(await _metrics_of_each_worker(server))
 
-    pages = await _metrics_of_each_worker(server)
-    for pid, page in pages.items():
-        assert _counter(page, 'packgraph_expiry_runs_total{outcome="ok"}') >= 2, (pid, page)
+    async def two_more_runs_each() -> bool:
+        runs_now = _expiry_runs(await _metrics_of_each_worker(server))
+        return runs_now.keys() == runs_then.keys() and all(
+            runs_now[pid] >= runs_then[pid] + 2 for pid in runs_then
+        )
+
+    await until(two_more_runs_each, 30, "two more expiry runs in each worker", interval=0.5)
     for pack_id in due:
         events = Event.filter(pack_id=pack_id, type=EventType.PACK_EXPIRED)
         assert await events.count() == 1, pack_id
