@@ -21,8 +21,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from packgraph import metrics, runtime_metrics
 from packgraph.db import config_from_settings
+from packgraph.domain.events import notifying
 from packgraph.live.hub import Hub
-from packgraph.middleware import RequestLogMiddleware
+from packgraph.middleware import NotifierMiddleware, RequestLogMiddleware
 from packgraph.server.endpoint import make_graphql_app
 from packgraph.settings import Settings
 
@@ -145,8 +146,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.start()
             try:
                 interval = expiry_interval(settings)
-                async with _background(lambda: _expire_periodically(interval), interval > 0):
-                    yield
+                # The expiry job (and code run in the lifespan's task) wakes this app's hub.
+                with notifying(hub.notify):
+                    async with _background(lambda: _expire_periodically(interval), interval > 0):
+                        yield
             finally:
                 await hub.stop()
         finally:
@@ -178,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [
         Middleware(RequestLogMiddleware),
+        Middleware(NotifierMiddleware, notifier=hub.notify),
         # The dashboard is normally served by this app (same origin); CORS only matters when it
         # is served elsewhere (a Vite dev server), and then only for the configured origins.
         # Tokens travel in the Authorization header, never in cookies: no credentials mode.

@@ -1,4 +1,5 @@
-"""Request logging and request metrics, as plain ASGI middleware (safe for WebSockets too)."""
+"""Request logging and request metrics, and the hub's notifier handed to the domain, as plain ASGI
+middleware (safe for WebSockets too)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from packgraph import metrics
+from packgraph.domain.events import Notifier, notifying
 
 log = logging.getLogger("packgraph.http")
 
@@ -83,3 +85,22 @@ class RequestLogMiddleware:
                 time.perf_counter() - started,
                 _client(scope),
             )
+
+
+class NotifierMiddleware:
+    """Every request and WebSocket of the app wakes the app's own hub after its writes commit.
+
+    Bound per connection (a ContextVar, copied into the tasks the connection starts), so another
+    app in the same process keeps its own hub.
+    """
+
+    def __init__(self, app: ASGIApp, notifier: Notifier) -> None:
+        self.app = app
+        self.notifier = notifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        with notifying(self.notifier):
+            await self.app(scope, receive, send)

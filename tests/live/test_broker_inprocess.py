@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from packgraph.domain.actor import Actor
-from packgraph.domain.events import append_event
+from packgraph.domain.events import append_event, notifying
 from packgraph.domain.transaction import write_transaction
 from packgraph.live.hub import Hub
 from packgraph.models import Business, EventType, Role
@@ -16,10 +16,11 @@ from tests.live.services import RedisServer
 from tests.waiting import until
 
 
-async def _write(actor: Actor, count: int) -> None:
+async def _write(actor: Actor, count: int, *, hub: Hub) -> None:
     for _ in range(count):
-        async with write_transaction(actor.business_id) as connection:
-            await append_event(connection, actor=actor, type=EventType.NOTE_ADDED)
+        with notifying(hub.notify):
+            async with write_transaction(actor.business_id) as connection:
+                await append_event(connection, actor=actor, type=EventType.NOTE_ADDED)
 
 
 @pytest.fixture
@@ -51,15 +52,15 @@ async def test_the_hub_polls_while_redis_is_away_and_listens_again_after(orm_sql
     await writer.start()
     try:
         await asyncio.sleep(0.1)
-        await _write(actor, 3)
+        await _write(actor, 3, hub=writer)
         await until(lambda: len(received) == 3, 3, "three events")
         redis_server.stop()
         await until(lambda: reader.broker_state == "reconnecting", 5, "the broker to be lost")
-        await _write(actor, 3)
+        await _write(actor, 3, hub=writer)
         await until(lambda: len(received) == 6, 3, "six events")
         redis_server.start()
         await until(lambda: reader.broker_state == "connected", 10, "the broker to be back")
-        await _write(actor, 3)
+        await _write(actor, 3, hub=writer)
         await until(lambda: len(received) == 9, 3, "nine events")
         assert received == list(range(1, 10))
     finally:

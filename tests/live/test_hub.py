@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
 from packgraph.domain.actor import Actor
-from packgraph.domain.events import append_event
+from packgraph.domain.events import append_event, notifying
 from packgraph.domain.transaction import write_transaction
 from packgraph.live import hub as hub_metrics
 from packgraph.live.feed import CredentialsRevoked, SubscriberTooSlow
@@ -18,10 +19,14 @@ from packgraph.settings import Settings
 from tests.waiting import until
 
 
-async def _write(actor: Actor, count: int, type: EventType = EventType.NOTE_ADDED) -> None:
+async def _write(
+    actor: Actor, count: int, type: EventType = EventType.NOTE_ADDED, *, hub: Hub | None = None
+) -> None:
+    """``count`` events, each in its own transaction, waking ``hub`` (as the app's requests do)."""
     for _ in range(count):
-        async with write_transaction(actor.business_id) as connection:
-            await append_event(connection, actor=actor, type=type)
+        with notifying(hub.notify) if hub else contextlib.nullcontext():
+            async with write_transaction(actor.business_id) as connection:
+                await append_event(connection, actor=actor, type=type)
 
 
 async def _take(stream, count: int, within: float = 5.0) -> list:
@@ -47,7 +52,7 @@ async def test_live_events_arrive_in_order_and_only_for_their_business(db):
         first = asyncio.ensure_future(anext(mine))
         foreign = asyncio.ensure_future(anext(theirs))
         await asyncio.sleep(0.05)
-        await _write(actor, 5)
+        await _write(actor, 5, hub=hub)
         received = [await asyncio.wait_for(first, 5)] + await _take(mine, 4)
         assert [event.seq for event in received] == [1, 2, 3, 4, 5]
         await asyncio.sleep(0.2)
@@ -65,7 +70,7 @@ async def test_replay_then_live_without_gap_or_duplicate(db):
     await hub.start()
     try:
         stream = hub.stream(business_id=clinic.id, after=10)
-        writer = asyncio.create_task(_write(actor, 20))
+        writer = asyncio.create_task(_write(actor, 20, hub=hub))
         received = await _take(stream, 40)
         await writer
         assert [event.seq for event in received] == list(range(11, 51))
@@ -88,8 +93,8 @@ async def test_filters_select_types(db):
         )
         received = await _take(stream, 2)
         assert [event.seq for event in received] == [4, 5]
-        await _write(actor, 1, EventType.NOTE_ADDED)
-        await _write(actor, 1, EventType.PAYMENT_RECORDED)
+        await _write(actor, 1, EventType.NOTE_ADDED, hub=hub)
+        await _write(actor, 1, EventType.PAYMENT_RECORDED, hub=hub)
         assert [event.seq for event in await _take(stream, 1)] == [7]
     finally:
         await hub.stop()
@@ -104,12 +109,13 @@ async def test_a_burst_larger_than_the_buffer_is_caught_up_from_the_outbox(db):
         stream = hub.stream(business_id=clinic.id)
         first = asyncio.ensure_future(anext(stream))
         await asyncio.sleep(0.05)
-        async with write_transaction(clinic.id) as connection:
-            for _ in range(300):  # more than a page, the buffer and the recent events
-                await append_event(connection, actor=actor, type=EventType.NOTE_ADDED)
+        with notifying(hub.notify):
+            async with write_transaction(clinic.id) as connection:
+                for _ in range(300):  # more than a page, the buffer and the recent events
+                    await append_event(connection, actor=actor, type=EventType.NOTE_ADDED)
         received = [await asyncio.wait_for(first, 5)] + await _take(stream, 299)
         assert [event.seq for event in received] == list(range(1, 301))
-        await _write(actor, 2)
+        await _write(actor, 2, hub=hub)
         assert [event.seq for event in await _take(stream, 2)] == [301, 302]
     finally:
         await hub.stop()
@@ -126,11 +132,11 @@ async def test_a_subscriber_that_stays_behind_is_cut_off_and_others_are_not(db):
         slow_first = asyncio.ensure_future(anext(slow))
         fast_first = asyncio.ensure_future(anext(fast))
         await asyncio.sleep(0.05)
-        await _write(actor, 1)
+        await _write(actor, 1, hub=hub)
         received = [await asyncio.wait_for(fast_first, 5)]
         assert (await slow_first).seq == 1
         for _ in range(4):  # the slow one does not read for longer than the lag limit
-            await _write(actor, 6)
+            await _write(actor, 6, hub=hub)
             received += await _take(fast, 6)
             await asyncio.sleep(0.1)
         assert [event.seq for event in received] == list(range(1, 26))
@@ -177,10 +183,7 @@ async def test_events_committed_without_a_wakeup_are_found_by_the_poll(db):
         stream = hub.stream(business_id=clinic.id)
         pending = asyncio.ensure_future(anext(stream))
         await asyncio.sleep(0.05)
-        from packgraph.domain import events
-
-        events.set_notifier(None)  # the wake-up is lost
-        await _write(actor, 1)
+        await _write(actor, 1)  # without the hub's notifier: the wake-up is lost
         assert (await asyncio.wait_for(pending, 3)).seq == 1
     finally:
         await hub.stop()
@@ -198,7 +201,7 @@ async def test_metrics_show_how_full_the_subscription_buffers_are(db):
         first = asyncio.ensure_future(anext(idle))
         await until(lambda: hub.subscription_count() == 1, 5, "the subscription")
         # when four events are written
-        await _write(actor, 4)
+        await _write(actor, 4, hub=hub)
         assert (await asyncio.wait_for(first, 5)).seq == 1
         assert [event.seq for event in await _take(reader, 4)] == [1, 2, 3, 4]
         # then the three it has not read are what the process buffers

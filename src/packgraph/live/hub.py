@@ -1,8 +1,10 @@
 """The event hub: one per server process, between the outbox and the process's subscribers.
 
-- After a transaction that wrote events commits, ``write_transaction`` calls the notifier the
-  hub installs: it wakes the business's local feed at once and publishes a wake-up on the
-  business channel for every other process (:mod:`packgraph.live.broker`).
+- After a transaction that wrote events commits, ``write_transaction`` calls :meth:`Hub.notify`,
+  which the app hands to the domain for each request, WebSocket and background job it runs
+  (:func:`packgraph.domain.events.notifying`): it wakes the business's local feed at once and
+  publishes a wake-up on the business channel for every other process
+  (:mod:`packgraph.live.broker`).
 - A :class:`~packgraph.live.feed.BusinessFeed` per business with local subscribers reads each new
   outbox row once and fans it out (:mod:`packgraph.live.feed`).
 - The outbox is the truth and the broker only a hint, so the hub also polls: every
@@ -11,8 +13,8 @@
 - Every ``live_auth_check_ms`` the tokens behind open subscriptions are checked again: a revoked
   API key or a deactivated staff member loses its subscriptions.
 
-The contract used by the app: ``Hub(settings)``, ``await start()``, ``await stop()``, ``ready``
-and ``broker_state``. The API layer calls :meth:`Hub.stream`.
+The contract used by the app: ``Hub(settings)``, ``await start()``, ``await stop()``, ``notify``,
+``ready`` and ``broker_state``. The API layer calls :meth:`Hub.stream`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from packgraph import metrics
-from packgraph.domain import events
 from packgraph.domain.actor import Actor
 from packgraph.live.broker import CONNECTED, BrokerSupervisor
 from packgraph.live.feed import BusinessFeed, HubStopped, Subscription
@@ -109,7 +110,6 @@ class Hub:
         return self._running and self._broker.state == CONNECTED
 
     async def start(self) -> None:
-        events.set_notifier(self._notify)
         self._running = True
         await self._broker.start()
         self._tasks = [
@@ -118,7 +118,6 @@ class Hub:
         ]
 
     async def stop(self) -> None:
-        events.set_notifier(None)
         self._running = False
         for task in self._tasks:
             task.cancel()
@@ -209,7 +208,7 @@ class Hub:
 
     # -- wake-ups ----------------------------------------------------------------------------
 
-    async def _notify(self, business_id: int) -> None:
+    async def notify(self, business_id: int) -> None:
         """After commit (in the writer's request): wake the local feed, tell the other processes."""
         self._wake(business_id)
         self._broker.publish(business_id)
