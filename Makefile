@@ -25,13 +25,13 @@ FRONTEND_SOURCES = $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/de
 HAS_E2E = $(wildcard $(FRONTEND)/playwright.config.*)
 
 .PHONY: help run setup python frontend test test-python test-frontend chromium lint format docs \
-	clean bench soak
+	clean bench soak imports
 
 help:
 	@echo "make run     set up and start packgraph on http://$(HOST):$(PORT) with demo data"
 	@echo "             (HOST=... PORT=... to change the address)"
 	@echo "make test    set up and run every test (Python on SQLite + PostgreSQL, dashboard)"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff check + format check + the import contracts (lint-imports)"
 	@echo "make docs    regenerate the README settings table"
 
 # ---------------------------------------------------------------- Python environment
@@ -103,7 +103,11 @@ endif
 test-python: python
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: setup test-frontend test-python
+# The import contracts of pyproject.toml (docs/architecture.md): first, as they take a second.
+imports: python
+	$(BIN)/lint-imports --no-cache
+
+test: setup imports test-frontend test-python
 	$(BIN)/ruff check src tests
 
 # Benchmarks (issue 9): real server processes on fresh databases, every figure a ratio against a
@@ -125,7 +129,7 @@ soak: python
 	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS) $(SOAK_CHECKS) \
 		--backend postgres --broadcast redis --subscribers 500
 
-lint: python
+lint: python imports
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 

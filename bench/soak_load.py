@@ -33,7 +33,7 @@ from websockets.exceptions import ConnectionClosed
 
 from bench.api import BOARD_QUERY, PACK_EVENTS_SUBSCRIPTION, DemoCatalog, Session, gid
 from packgraph.resolvers.events import CURSOR_TAG, event_cursor
-from packgraph.schema.relay import decode_cursor
+from packgraph.resolvers.ids import decode_cursor
 
 REDEEM = """
 mutation Redeem($input: RedeemSessionInput!) {

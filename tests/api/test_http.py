@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from packgraph.resolvers import accounts
+from packgraph.schema import accounts
 from tests.api.support import VIEWER_QUERY, make_tenant, running_app
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

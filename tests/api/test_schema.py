@@ -14,7 +14,7 @@ from graphql import (
 )
 
 from packgraph.domain.errors import ErrorCode
-from packgraph.resolvers.nodes import NODE_TYPES
+from packgraph.schema.nodes import NODE_TYPES
 from packgraph.server.schema import build_schema, export_sdl
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"

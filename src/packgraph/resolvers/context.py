@@ -90,3 +90,8 @@ class Context:
 
 # The ``info`` argument of every resolver in packgraph.
 Info = strawberry.Info[Context, None]
+
+
+def actor_of(info: Info) -> Actor:
+    """Who is asking; an UNAUTHENTICATED error when nobody is."""
+    return info.context.require_actor()

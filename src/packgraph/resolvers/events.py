@@ -1,9 +1,9 @@
-"""Resolvers of ``packEvents`` and ``events``: cursors, filters, and one GraphQL object per event.
+"""Resolvers of ``packEvents`` and ``events``: cursors, filters, and the loaders of each event.
 
-A live event reaches every subscriber of a process as the same :class:`LiveEvent`; the
-:class:`PackEvent` built from it and the loaders its fields read through are made once per event
-and shared (``LiveEvent.shared``), so the rows behind a pack card are read once per process, not
-once per subscriber. The loaders are new for every event, so nothing stale is ever served.
+A live event reaches every subscriber of a process as the same :class:`LiveEvent`; the loaders
+its fields read through are made once per event and shared (``LiveEvent.shared``), so the rows
+behind a pack card are read once per process, not once per subscriber. The loaders are new for
+every event, so nothing stale is ever served.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from enum import Enum
 from typing import Any
 
 from graphql import GraphQLError
 from starlette.websockets import WebSocket
-from strawberry import relay
 
 from packgraph import metrics
 from packgraph.domain.actor import Actor
@@ -24,15 +22,15 @@ from packgraph.live.feed import CredentialsRevoked, HubStopped, SubscriberTooSlo
 from packgraph.live.outbox import EventFilter, LiveEvent, committed_positions, read_events
 from packgraph.models import Client, Event, EventType, Pack
 from packgraph.resolvers.context import Info
-from packgraph.resolvers.loaders import Loaders
-from packgraph.schema.events import PackEvent, PackEventConnection, PackEventEdge
-from packgraph.schema.relay import (
+from packgraph.resolvers.ids import (
     BadRequestError,
     decode_cursor,
     encode_cursor,
     page_size,
     parse_global_id,
 )
+from packgraph.resolvers.loaders import Loaders
+from packgraph.resolvers.pagination import Page
 
 CURSOR_TAG = "event"
 # Loads nothing (no business): what a subscription's context holds between events.
@@ -82,7 +80,7 @@ async def event_filter_of(
     *,
     pack_id: str | None,
     client_id: str | None,
-    types: Sequence[Enum] | None,
+    types: Sequence[str] | None,
 ) -> EventFilter:
     """The filter of the arguments; an unknown pack or client (or another business's) is
     NOT_FOUND, so a subscription never waits silently for events that cannot come."""
@@ -91,7 +89,7 @@ async def event_filter_of(
     return EventFilter(
         pack_id=pack_pk,
         client_id=client_pk,
-        types=frozenset(EventType(value.value) for value in types) if types else None,
+        types=frozenset(EventType(value) for value in types) if types else None,
     )
 
 
@@ -139,23 +137,14 @@ def prime_loaders(loaders: Loaders, events: Sequence[LiveEvent]) -> None:
             loaders.payment.prime(live.payment.id, live.payment)
 
 
-def pack_event_of(live: LiveEvent) -> PackEvent:
-    """The GraphQL object of ``live``, built once per process and event."""
-    event = live.shared.get("graphql")
-    if event is None:
-        event = PackEvent.from_live(live, event_cursor(live.business_id, live.seq))
-        live.shared["graphql"] = event
-    return event
-
-
 async def pack_events(
     info: Info,
     *,
     after: str | None,
     pack_id: str | None,
     client_id: str | None,
-    types: Sequence[Enum] | None,
-) -> AsyncIterator[PackEvent]:
+    types: Sequence[str] | None,
+) -> AsyncIterator[LiveEvent]:
     """The ``packEvents`` stream: replay after ``after``, then live, until the hub ends it."""
     context = info.context
     actor = context.require_actor()
@@ -179,7 +168,7 @@ async def pack_events(
         async for live in stream:
             context.loaders = shared_loaders(live)
             metrics.EVENTS_DELIVERED.inc()
-            yield pack_event_of(live)
+            yield live
     except SubscriberTooSlow as ended:
         raise GraphQLError(
             "This subscription fell too far behind and was ended. Subscribe again with "
@@ -247,8 +236,8 @@ async def events_page(
     after: str | None,
     pack_id: str | None,
     client_id: str | None,
-    types: Sequence[Enum] | None,
-) -> PackEventConnection:
+    types: Sequence[str] | None,
+) -> Page[LiveEvent]:
     """One page of the ``events`` query: the events after the cursor, oldest first."""
     actor = info.context.require_actor()
     size = page_size(first)
@@ -257,27 +246,16 @@ async def events_page(
     rows = await read_events(
         actor.business_id, after=after_seq, limit=size + 1, event_filter=event_filter
     )
-    page = rows[:size]
-    prime_loaders(info.context.loaders, page)
-    edges = [
-        PackEventEdge(cursor=event.cursor, node=event)
-        for event in (
-            PackEvent.from_live(live, event_cursor(live.business_id, live.seq)) for live in page
-        )
-    ]
+    prime_loaders(info.context.loaders, rows[:size])
 
     async def count_rows() -> int:
         return await Event.filter(
             business_id=actor.business_id, **event_filter.query_arguments()
         ).count()
 
-    return PackEventConnection(
-        edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=len(rows) > size,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count_rows=count_rows,
-    )
+    return Page.of(rows, size=size, after=after, cursor_of=live_cursor, count_rows=count_rows)
+
+
+def live_cursor(live: LiveEvent) -> str:
+    """The cursor of an event: where to resume right after it."""
+    return event_cursor(live.business_id, live.seq)

@@ -8,22 +8,17 @@ elsewhere in the list.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Case, Q, When
 from tortoise.queryset import QuerySet
 
-from packgraph.schema.relay import (
-    MAX_PK,
-    BadRequestError,
-    build_connection,
-    decode_cursor,
-    encode_cursor,
-    page_size,
-)
+from packgraph.resolvers.ids import MAX_PK, BadRequestError, decode_cursor, encode_cursor, page_size
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -110,28 +105,42 @@ class Ordering:
         return query.order_by(f"{direction}{self.field}", f"{direction}id")
 
 
-async def keyset_connection(
-    connection_class: type[Any],
-    query: QuerySet,
-    *,
-    ordering: Ordering,
-    first: int | None,
-    after: str | None,
-    node_of: Callable[[Any], Any],
-    on_rows: Callable[[list[Any]], None] | None = None,
-) -> Any:
-    """One page of ``query`` as a connection; ``totalCount`` runs its COUNT only when asked."""
+async def _no_rows() -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    """One page of a list: its rows, whether more follow, and how to count the whole list."""
+
+    rows: Sequence[Row]
+    has_next_page: bool
+    after: str | None
+    cursor_of: Callable[[Row], str]
+    count_rows: Callable[[], Awaitable[int]] = _no_rows
+
+    @classmethod
+    def of(
+        cls,
+        rows: Sequence[Row],
+        *,
+        size: int,
+        after: str | None,
+        cursor_of: Callable[[Row], str],
+        count_rows: Callable[[], Awaitable[int]] = _no_rows,
+    ) -> Page[Row]:
+        """The page of up to ``size + 1`` rows fetched after the cursor (the extra row only
+        says whether there is a next page)."""
+        return cls(list(rows[:size]), len(rows) > size, after, cursor_of, count_rows)
+
+
+async def keyset_page(
+    query: QuerySet, *, ordering: Ordering, first: int | None, after: str | None
+) -> Page[Any]:
+    """One page of ``query``; its ``count_rows`` runs a COUNT only when asked."""
     size = page_size(first)
     # With first: 0 one row is still read, so hasNextPage says whether the list is empty.
     rows = list(await ordering.apply(query, after).limit(size + 1))
-    if on_rows is not None:
-        on_rows(rows[:size])
-    return build_connection(
-        connection_class,
-        rows,
-        size=size,
-        after=after,
-        cursor_of=ordering.cursor_of,
-        node_of=node_of,
-        count_rows=query.count,
+    return Page.of(
+        rows, size=size, after=after, cursor_of=ordering.cursor_of, count_rows=query.count
     )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from packgraph.domain.reports import pack_summary as summarise
-from packgraph.resolvers.context import Info
-from packgraph.resolvers.mutation import actor_of
-from packgraph.schema.reports import PackSummary
+from packgraph.domain import reports
+from packgraph.resolvers.context import Info, actor_of
 
 
-async def pack_summary(info: Info) -> PackSummary:
+async def summary(info: Info) -> reports.PackSummary:
     """The summary of the viewer's business now (any role, integrations included)."""
-    return PackSummary.from_domain(await summarise(actor=actor_of(info)))
+    return await reports.pack_summary(actor=actor_of(info))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from packgraph.domain import auth, catalog
+from packgraph.resolvers.context import Info, actor_of
 from packgraph.schema.errors import Payload
-from packgraph.schema.tenants import ApiKeyType, BusinessType, Viewer
+from packgraph.schema.mutation import INPUT, changes_of, mutation, pk_of
+from packgraph.schema.tenants import ApiKeyType, BusinessType, Viewer, viewer_of
 
 
 @strawberry.input(description="A staff member's credentials.")
@@ -83,3 +87,98 @@ class UpdateBusinessSettingsPayload(Payload):
     business: BusinessType | None = strawberry.field(
         default=None, description="The business with its new settings."
     )
+
+
+async def viewer(info: Info) -> Viewer:
+    return viewer_of(actor_of(info))
+
+
+async def business(info: Info) -> BusinessType:
+    return BusinessType.from_row(await info.context.business())
+
+
+@mutation(public=True)
+async def login(info: Info, input: Annotated[LoginInput, INPUT]) -> LoginPayload:
+    result = await auth.login(
+        email=input.email,
+        password=input.password,
+        address=info.context.client_address,
+        settings=info.context.settings,
+    )
+    actor = auth.staff_actor(result.staff)
+    # The rest of this operation (e.g. `viewer { business }`) reads as the new staff member.
+    info.context.authenticate_as(actor)
+    return LoginPayload(token=result.token, expires_at=result.expires_at, viewer=viewer_of(actor))
+
+
+@mutation()
+async def create_api_key(
+    info: Info, input: Annotated[CreateApiKeyInput, INPUT]
+) -> CreateApiKeyPayload:
+    key, token = await auth.create_api_key(actor=actor_of(info), name=input.name)
+    return CreateApiKeyPayload(api_key=ApiKeyType.from_row(key), token=token)
+
+
+@mutation()
+async def revoke_api_key(
+    info: Info, input: Annotated[RevokeApiKeyInput, INPUT]
+) -> RevokeApiKeyPayload:
+    key_id = pk_of(input.api_key_id, "ApiKey", "apiKeyId", "API key")
+    key = await auth.revoke_api_key(actor=actor_of(info), api_key_id=key_id)
+    return RevokeApiKeyPayload(api_key=ApiKeyType.from_row(key))
+
+
+@mutation()
+async def update_business_settings(
+    info: Info, input: Annotated[UpdateBusinessSettingsInput, INPUT]
+) -> UpdateBusinessSettingsPayload:
+    changes = changes_of(
+        input,
+        "name",
+        "timezone",
+        "currency",
+        "redemption_requires_full_payment",
+        "redeem_on_no_show",
+        "create_task_on_pack_end",
+        "reminder_days",
+    )
+    row = await catalog.update_business_settings(actor=actor_of(info), **changes)
+    return UpdateBusinessSettingsPayload(business=BusinessType.from_row(row))
+
+
+MANAGERS = " Owners and managers only."
+
+
+@strawberry.type(description="Logging in, API keys and business settings.")
+class AccountMutations:
+    login: LoginPayload = strawberry.mutation(
+        resolver=login,
+        description="Exchange a staff email and password for a bearer token. The only operation "
+        "that works without a token. Failed attempts are rate-limited per email and address.",
+    )
+    create_api_key: CreateApiKeyPayload = strawberry.mutation(
+        resolver=create_api_key,
+        description="Create an integration API key (read and subscribe only)." + MANAGERS,
+    )
+    revoke_api_key: RevokeApiKeyPayload = strawberry.mutation(
+        resolver=revoke_api_key,
+        description="Revoke an API key: its token stops working at once." + MANAGERS,
+    )
+    update_business_settings: UpdateBusinessSettingsPayload = strawberry.mutation(
+        resolver=update_business_settings,
+        description="Change the business's name, timezone, currency or pack rules." + MANAGERS,
+    )
+
+
+@strawberry.type(description="Who is asking, and their business.")
+class AccountQueries:
+    viewer: Viewer = strawberry.field(
+        resolver=viewer, description="The staff member or API key the bearer token belongs to."
+    )
+    business: BusinessType = strawberry.field(
+        resolver=business, description="The viewer's business and its settings."
+    )
+
+
+QUERY_AREAS: list[type] = [AccountQueries]
+MUTATION_AREAS: list[type] = [AccountMutations]

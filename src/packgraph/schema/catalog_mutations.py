@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import strawberry
 
+from packgraph import models
+from packgraph.domain import catalog
+from packgraph.domain.catalog import TemplateItemSpec
+from packgraph.resolvers.context import Info, actor_of
 from packgraph.schema.catalog import PackTemplateType, ServiceType
 from packgraph.schema.clients import ClientType
 from packgraph.schema.enums import AutoRenew, Metric
 from packgraph.schema.errors import Payload
+from packgraph.schema.mutation import INPUT, changes_of, mutation, optional_pk_of, pk_of
 
 UNSET = strawberry.UNSET
 
@@ -177,3 +184,182 @@ class ArchivePackTemplatePayload(Payload):
     pack_template: PackTemplateType | None = strawberry.field(
         default=None, description="The template."
     )
+
+
+def item_specs(items: list[PackItemInput], field: str = "items") -> list[TemplateItemSpec]:
+    return [
+        TemplateItemSpec(
+            allowance=item.allowance,
+            service_ids=[
+                pk_of(value, "Service", f"{field}.{index}.serviceIds", "service")
+                for value in item.service_ids
+            ],
+        )
+        for index, item in enumerate(items)
+    ]
+
+
+@mutation()
+async def create_client(
+    info: Info, input: Annotated[CreateClientInput, INPUT]
+) -> CreateClientPayload:
+    row = await catalog.create_client(
+        actor=actor_of(info),
+        name=input.name,
+        email=input.email,
+        phone=input.phone,
+        notes=input.notes,
+    )
+    return CreateClientPayload(client=ClientType.from_row(row))
+
+
+@mutation()
+async def update_client(
+    info: Info, input: Annotated[UpdateClientInput, INPUT]
+) -> UpdateClientPayload:
+    client_id = pk_of(input.client_id, "Client", "clientId")
+    changes = changes_of(input, "name", "email", "phone", "notes")
+    row = await catalog.update_client(actor=actor_of(info), client_id=client_id, **changes)
+    return UpdateClientPayload(client=ClientType.from_row(row))
+
+
+@mutation()
+async def set_client_billing_preference(
+    info: Info, input: Annotated[SetClientBillingPreferenceInput, INPUT]
+) -> SetClientBillingPreferencePayload:
+    row = await catalog.set_client_billing_preference(
+        actor=actor_of(info),
+        client_id=pk_of(input.client_id, "Client", "clientId"),
+        pack_id=optional_pk_of(input.pack_id, "Pack", "packId"),
+        service_id=optional_pk_of(input.service_id, "Service", "serviceId"),
+    )
+    return SetClientBillingPreferencePayload(client=ClientType.from_row(row))
+
+
+@mutation()
+async def create_service(
+    info: Info, input: Annotated[CreateServiceInput, INPUT]
+) -> CreateServicePayload:
+    row = await catalog.create_service(
+        actor=actor_of(info),
+        name=input.name,
+        duration_minutes=input.duration_minutes,
+        price=input.price,
+        active=input.active,
+    )
+    return CreateServicePayload(service=ServiceType.from_row(row))
+
+
+@mutation()
+async def update_service(
+    info: Info, input: Annotated[UpdateServiceInput, INPUT]
+) -> UpdateServicePayload:
+    service_id = pk_of(input.service_id, "Service", "serviceId")
+    changes = changes_of(input, "name", "duration_minutes", "price", "active")
+    row = await catalog.update_service(actor=actor_of(info), service_id=service_id, **changes)
+    return UpdateServicePayload(service=ServiceType.from_row(row))
+
+
+@mutation()
+async def create_pack_template(
+    info: Info, input: Annotated[CreatePackTemplateInput, INPUT]
+) -> CreatePackTemplatePayload:
+    row = await catalog.create_pack_template(
+        actor=actor_of(info),
+        name=input.name,
+        metric=models.Metric(input.metric.value),
+        price=input.price,
+        items=item_specs(input.items),
+        description=input.description,
+        session_price=input.session_price,
+        validity_days=input.validity_days,
+        validity_months=input.validity_months,
+        default_service_id=optional_pk_of(
+            input.default_service_id, "Service", "defaultServiceId", "service"
+        ),
+        auto_renew=models.AutoRenew(input.auto_renew.value),
+    )
+    return CreatePackTemplatePayload(pack_template=PackTemplateType.from_row(row))
+
+
+@mutation()
+async def update_pack_template(
+    info: Info, input: Annotated[UpdatePackTemplateInput, INPUT]
+) -> UpdatePackTemplatePayload:
+    template_id = pk_of(input.template_id, "PackTemplate", "templateId", "pack template")
+    changes: dict[str, Any] = changes_of(
+        input,
+        "name",
+        "description",
+        "price",
+        "session_price",
+        "validity_days",
+        "validity_months",
+        "default_service_id",
+        "auto_renew",
+        "items",
+        nullable=frozenset({"validity_days", "validity_months", "default_service_id"}),
+    )
+    if "default_service_id" in changes:
+        changes["default_service_id"] = optional_pk_of(
+            changes["default_service_id"], "Service", "defaultServiceId", "service"
+        )
+    if "auto_renew" in changes:
+        changes["auto_renew"] = models.AutoRenew(changes["auto_renew"].value)
+    if "items" in changes:
+        changes["items"] = item_specs(changes["items"])
+    row = await catalog.update_pack_template(
+        actor=actor_of(info), template_id=template_id, **changes
+    )
+    return UpdatePackTemplatePayload(pack_template=PackTemplateType.from_row(row))
+
+
+@mutation()
+async def archive_pack_template(
+    info: Info, input: Annotated[ArchivePackTemplateInput, INPUT]
+) -> ArchivePackTemplatePayload:
+    row = await catalog.archive_pack_template(
+        actor=actor_of(info),
+        template_id=pk_of(input.template_id, "PackTemplate", "templateId", "pack template"),
+        archived=input.archived,
+    )
+    return ArchivePackTemplatePayload(pack_template=PackTemplateType.from_row(row))
+
+
+MANAGERS = " Owners and managers only."
+
+
+@strawberry.type(description="Clients, services and pack templates.")
+class CatalogMutations:
+    create_client: CreateClientPayload = strawberry.mutation(
+        resolver=create_client, description="Add a client."
+    )
+    update_client: UpdateClientPayload = strawberry.mutation(
+        resolver=update_client, description="Change a client's details."
+    )
+    set_client_billing_preference: SetClientBillingPreferencePayload = strawberry.mutation(
+        resolver=set_client_billing_preference,
+        description="Set the pack or service a client's new appointments use by default.",
+    )
+    create_service: CreateServicePayload = strawberry.mutation(
+        resolver=create_service, description="Add a service." + MANAGERS
+    )
+    update_service: UpdateServicePayload = strawberry.mutation(
+        resolver=update_service, description="Change a service." + MANAGERS
+    )
+    create_pack_template: CreatePackTemplatePayload = strawberry.mutation(
+        resolver=create_pack_template,
+        description="Add a pack template to sell from." + MANAGERS,
+    )
+    update_pack_template: UpdatePackTemplatePayload = strawberry.mutation(
+        resolver=update_pack_template,
+        description="Change a template; packs already sold keep what they were sold with."
+        + MANAGERS,
+    )
+    archive_pack_template: ArchivePackTemplatePayload = strawberry.mutation(
+        resolver=archive_pack_template,
+        description="Stop (or resume) offering a template for sale." + MANAGERS,
+    )
+
+
+MUTATION_AREAS: list[type] = [CatalogMutations]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from packgraph.models import Client
+from packgraph.resolvers import catalog as catalog_resolvers
 from packgraph.resolvers.context import Info
-from packgraph.schema.catalog import ServiceType
-from packgraph.schema.refs import AppointmentRef, InvoiceRef, PackRef
-from packgraph.schema.relay import CountedConnection
+from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
+from packgraph.schema.catalog import PackTemplateType, ServiceType
+from packgraph.schema.refs import AppointmentRef, InvoiceRef, PackRef, resolved
+from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
 
 
 @strawberry.type(name="Client", description="A customer or patient.")
@@ -40,11 +43,9 @@ class ClientType(relay.Node):
         description="Billing setup: the pack every new appointment uses by default (or null)."
     )
     async def preferred_pack(self, info: Info) -> PackRef | None:
-        from packgraph.schema.packs import PackType
-
         pack_id = self.row.preferred_pack_id  # type: ignore[attr-defined]
         row = await info.context.loaders.pack.load(pack_id) if pack_id else None
-        return PackType.from_row(row) if row else None
+        return resolved(PackRef).from_row(row) if row else None
 
     @strawberry.field(
         description="Billing setup: the service every new appointment books by default (or null)."
@@ -56,28 +57,73 @@ class ClientType(relay.Node):
 
     @strawberry.field(description="The client's packs (deleted ones left out), newest first.")
     async def packs(self, info: Info) -> list[PackRef]:
-        from packgraph.schema.packs import PackType
-
         rows = await info.context.loaders.client_packs.load(self.id)
-        return [PackType.from_row(row) for row in rows]
+        return [resolved(PackRef).from_row(row) for row in rows]
 
     @strawberry.field(
         description="The client's appointments (deleted ones left out), latest first."
     )
     async def appointments(self, info: Info) -> list[AppointmentRef]:
-        from packgraph.schema.visits import AppointmentType
-
         rows = await info.context.loaders.client_appointments.load(self.id)
-        return [AppointmentType.from_row(row) for row in rows]
+        return [resolved(AppointmentRef).from_row(row) for row in rows]
 
     @strawberry.field(description="The client's invoices, latest first.")
     async def invoices(self, info: Info) -> list[InvoiceRef]:
-        from packgraph.schema.visits import InvoiceType
-
         rows = await info.context.loaders.client_invoices.load(self.id)
-        return [InvoiceType.from_row(row) for row in rows]
+        return [resolved(InvoiceRef).from_row(row) for row in rows]
 
 
 @strawberry.type(description="A page of clients.")
 class ClientConnection(CountedConnection[ClientType]):
     pass
+
+
+@strawberry.type(description="Clients, services and pack templates.")
+class CatalogQueries:
+    @strawberry.field(description="Clients by name, optionally searched.")
+    async def clients(
+        self,
+        info: Info,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Text in the client's name, email or phone."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> ClientConnection:
+        page = await catalog_resolvers.client_page(info, search=search, first=first, after=after)
+        return connection_of(ClientConnection, page, ClientType.from_row)
+
+    @strawberry.field(description="One client; null when not found.")
+    async def client(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The client's ID.")],
+    ) -> ClientType | None:
+        row = await catalog_resolvers.client(info, id)
+        return ClientType.from_row(row) if row else None
+
+    @strawberry.field(description="Services by name.")
+    async def services(
+        self,
+        info: Info,
+        include_inactive: Annotated[
+            bool, strawberry.argument(description="Also list services no longer offered.")
+        ] = False,
+    ) -> list[ServiceType]:
+        rows = await catalog_resolvers.services(info, include_inactive=include_inactive)
+        return [ServiceType.from_row(row) for row in rows]
+
+    @strawberry.field(description="Pack templates by name.")
+    async def pack_templates(
+        self,
+        info: Info,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Also list archived templates.")
+        ] = False,
+    ) -> list[PackTemplateType]:
+        rows = await catalog_resolvers.pack_templates(info, include_archived=include_archived)
+        return [PackTemplateType.from_row(row) for row in rows]
+
+
+QUERY_AREAS: list[type] = [CatalogQueries]

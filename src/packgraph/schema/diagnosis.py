@@ -15,13 +15,15 @@ import strawberry
 from strawberry.scalars import JSON
 
 from packgraph.domain import diagnosis as domain
-from packgraph.resolvers.context import Info
-from packgraph.resolvers.mutation import INPUT
+from packgraph.domain import repairs
+from packgraph.resolvers.context import Info, actor_of
+from packgraph.resolvers.ids import global_id
 from packgraph.schema.enums import mirror
-from packgraph.schema.packs import PackItemType
-from packgraph.schema.relay import global_id
+from packgraph.schema.ledger import LedgerEntryType
+from packgraph.schema.mutation import INPUT, mutation, pk_of
+from packgraph.schema.packs import PackItemType, PackType
 from packgraph.schema.visit_mutations import IDEMPOTENCY_KEY, VisitChargePayload
-from packgraph.schema.visits import AppointmentType, InvoiceLineType
+from packgraph.schema.visits import AppointmentType, InvoiceLineType, InvoiceType
 
 DiagnosisCode = mirror(
     domain.FindingCode,
@@ -189,19 +191,34 @@ class ChargeAppointmentPayload(VisitChargePayload):
     pass
 
 
+@mutation()
+async def charge_appointment(
+    info: Info, input: Annotated[ChargeAppointmentInput, INPUT]
+) -> ChargeAppointmentPayload:
+    result = await repairs.charge_appointment(
+        actor=actor_of(info),
+        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
+        pack_id=pk_of(input.pack_id, "Pack", "packId"),
+        idempotency_key=input.idempotency_key,
+    )
+    return ChargeAppointmentPayload(
+        appointment=AppointmentType.from_row(result.appointment),
+        invoice=InvoiceType.from_row(result.invoice) if result.invoice else None,
+        invoice_line=InvoiceLineType.from_row(result.line) if result.line else None,
+        entry=LedgerEntryType.from_row(result.entry) if result.entry else None,
+        pack=PackType.from_row(result.pack) if result.pack else None,
+        replayed=result.replayed,
+    )
+
+
 @strawberry.type(description="Repairs suggested by the count investigation.")
 class DiagnosisMutations:
-    @strawberry.mutation(
+    charge_appointment: ChargeAppointmentPayload = strawberry.mutation(
+        resolver=charge_appointment,
         description="Charge an uncharged visit (checked in with “no charge”, or deleted) to a "
         "pack: a SERVICE line on the client's invoice for that day, allocated to the pack. The "
-        "appointment becomes ATTENDED (a deleted one stays deleted). Emits SESSION_REDEEMED."
+        "appointment becomes ATTENDED (a deleted one stays deleted). Emits SESSION_REDEEMED.",
     )
-    async def charge_appointment(
-        self, info: Info, input: Annotated[ChargeAppointmentInput, INPUT]
-    ) -> ChargeAppointmentPayload:
-        from packgraph.resolvers.diagnosis import charge_appointment
-
-        return await charge_appointment(info, input)
 
 
 MUTATION_AREAS: list[type] = [DiagnosisMutations]

@@ -22,11 +22,13 @@ from strawberry.scalars import JSON
 from packgraph.live.outbox import LiveEvent
 from packgraph.models import EventType
 from packgraph.models import PackStatus as ModelPackStatus
+from packgraph.resolvers import events as event_resolvers
 from packgraph.resolvers.context import Info
+from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from packgraph.schema.enums import PackStatus, mirror
 from packgraph.schema.ledger import LedgerEntryType
 from packgraph.schema.packs import PackType, pack_from_row
-from packgraph.schema.relay import DEFAULT_PAGE_SIZE, FIRST, MAX_PAGE_SIZE
+from packgraph.schema.relay import FIRST
 from packgraph.schema.tenants import StaffType
 from packgraph.schema.visits import PaymentType
 
@@ -174,6 +176,24 @@ SUBSCRIBE_AFTER = (
 )
 
 
+def _values(types: list[Enum] | None) -> list[str] | None:
+    return [kind.value for kind in types] if types else None
+
+
+def _event(live: LiveEvent) -> PackEvent:
+    return PackEvent.from_live(live, event_resolvers.live_cursor(live))
+
+
+def pack_event_of(live: LiveEvent) -> PackEvent:
+    """The GraphQL object of ``live``, built once per process and event and shared by every
+    subscriber (so is the result of executing it: :mod:`packgraph.server.execution`)."""
+    event = live.shared.get("graphql")
+    if event is None:
+        event = _event(live)
+        live.shared["graphql"] = event
+    return event
+
+
 @strawberry.type(description="Pack events for integrations that poll.")
 class EventQueries:
     @strawberry.field(
@@ -195,10 +215,24 @@ class EventQueries:
             strawberry.argument(description=TYPES),
         ] = None,
     ) -> PackEventConnection:
-        from packgraph.resolvers import events as resolvers
-
-        return await resolvers.events_page(
-            info, first=first, after=after, pack_id=pack_id, client_id=client_id, types=types
+        page = await event_resolvers.events_page(
+            info,
+            first=first,
+            after=after,
+            pack_id=pack_id,
+            client_id=client_id,
+            types=_values(types),
+        )
+        edges = [PackEventEdge(cursor=event.cursor, node=event) for event in map(_event, page.rows)]
+        return PackEventConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            count_rows=page.count_rows,
         )
 
 
@@ -223,14 +257,12 @@ class EventSubscriptions:
             strawberry.argument(description=TYPES),
         ] = None,
     ) -> AsyncGenerator[PackEvent, None]:
-        from packgraph.resolvers import events as resolvers
-
-        stream = resolvers.pack_events(
-            info, after=after, pack_id=pack_id, client_id=client_id, types=types
+        stream = event_resolvers.pack_events(
+            info, after=after, pack_id=pack_id, client_id=client_id, types=_values(types)
         )
         try:
-            async for event in stream:
-                yield event
+            async for live in stream:
+                yield pack_event_of(live)
         finally:
             await stream.aclose()
 

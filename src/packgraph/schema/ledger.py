@@ -11,7 +11,7 @@ from packgraph.domain.adjustments import describe_entry
 from packgraph.models import LedgerEntry, PackNote
 from packgraph.resolvers.context import Info
 from packgraph.schema.enums import LedgerKind
-from packgraph.schema.refs import AppointmentRef, InvoiceLineRef, PackItemRef, PackRef
+from packgraph.schema.refs import AppointmentRef, InvoiceLineRef, PackItemRef, PackRef, resolved
 from packgraph.schema.relay import CountedConnection
 from packgraph.schema.tenants import StaffType
 
@@ -60,17 +60,13 @@ class LedgerEntryType(relay.Node):
 
     @strawberry.field(description="The pack.")
     async def pack(self, info: Info) -> PackRef | None:
-        from packgraph.schema.packs import PackType
-
         row = await info.context.loaders.pack.load(self.row.pack_id)  # type: ignore[attr-defined]
-        return PackType.from_row(row) if row else None
+        return resolved(PackRef).from_row(row) if row else None
 
     @strawberry.field(description="The item whose usage changed.")
     async def item(self, info: Info) -> PackItemRef | None:
-        from packgraph.schema.packs import PackItemType
-
         row = await info.context.loaders.pack_item.load(self.row.item_id)  # type: ignore[attr-defined]
-        return PackItemType.from_row(row) if row else None
+        return resolved(PackItemRef).from_row(row) if row else None
 
     @strawberry.field(description="Who made the change; null for the system or an integration.")
     async def staff(self, info: Info) -> StaffType | None:
@@ -78,21 +74,17 @@ class LedgerEntryType(relay.Node):
 
     @strawberry.field(description="The appointment of the visit, when there was one.")
     async def appointment(self, info: Info) -> AppointmentRef | None:
-        from packgraph.schema.visits import AppointmentType
-
         appointment_id = self.row.appointment_id  # type: ignore[attr-defined]
         row = (
             await info.context.loaders.appointment.load(appointment_id) if appointment_id else None
         )
-        return AppointmentType.from_row(row) if row else None
+        return resolved(AppointmentRef).from_row(row) if row else None
 
     @strawberry.field(description="The invoice line allocated to the pack, when there is one.")
     async def invoice_line(self, info: Info) -> InvoiceLineRef | None:
-        from packgraph.schema.visits import InvoiceLineType
-
         line_id = self.row.invoice_line_id  # type: ignore[attr-defined]
         row = await info.context.loaders.line.load(line_id) if line_id else None
-        return InvoiceLineType.from_row(row) if row else None
+        return resolved(InvoiceLineRef).from_row(row) if row else None
 
     @strawberry.field(description="For a reversal, the redemption it gives back.")
     async def reverses(self, info: Info) -> LedgerEntryType | None:
@@ -123,7 +115,5 @@ class PackNoteType(relay.Node):
 
     @strawberry.field(description="The pack it is about.")
     async def pack(self, info: Info) -> PackRef | None:
-        from packgraph.schema.packs import PackType
-
         row = await info.context.loaders.pack.load(self.row.pack_id)  # type: ignore[attr-defined]
-        return PackType.from_row(row) if row else None
+        return resolved(PackRef).from_row(row) if row else None

@@ -12,22 +12,28 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
+from packgraph import models
 from packgraph.domain.adjustments import quote_refund
 from packgraph.models import Pack, PackItem, PackStatus
+from packgraph.resolvers import diagnosis as diagnosis_resolvers
+from packgraph.resolvers import packs as pack_resolvers
 from packgraph.resolvers.context import Info
+from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
 from packgraph.resolvers.prefetch import cached, cached_many, is_pending, then
 from packgraph.schema.catalog import PackTemplateType, ServiceType
 from packgraph.schema.clients import ClientType
-from packgraph.schema.enums import Metric, PaymentStatus
+from packgraph.schema.enums import Metric, PackOrder, PaymentStatus
 from packgraph.schema.enums import PackStatus as PackStatusEnum
 from packgraph.schema.refs import (
     InvoiceRef,
     LedgerEntryConnectionRef,
+    LedgerEntryRef,
     PackDiagnosisRef,
     PackNoteRef,
     PaymentRef,
+    resolved,
 )
-from packgraph.schema.relay import AFTER, DEFAULT_PAGE_SIZE, FIRST, CountedConnection
+from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
 
 
 def _progress(used: int, allowance: int) -> float:
@@ -195,45 +201,39 @@ class PackType(relay.Node):
             bool, strawberry.argument(description="Newest entries first (default) or oldest.")
         ] = True,
     ) -> LedgerEntryConnectionRef:
-        from packgraph.resolvers.packs import pack_history
-
-        return await pack_history(
+        page = await pack_resolvers.pack_history(
             info, self.id, first=first, after=after, newest_first=newest_first
+        )
+        return connection_of(
+            resolved(LedgerEntryConnectionRef), page, resolved(LedgerEntryRef).from_row
         )
 
     @strawberry.field(description="Payments and refunds allocated to the pack, oldest first.")
     async def payments(self, info: Info) -> list[PaymentRef]:
-        from packgraph.schema.visits import PaymentType
-
         rows = await info.context.loaders.pack_payments.load(self.id)
-        return [PaymentType.from_row(row) for row in rows]
+        return [resolved(PaymentRef).from_row(row) for row in rows]
 
     @strawberry.field(description="Notes on the pack, newest first.")
     async def notes(self, info: Info) -> list[PackNoteRef]:
-        from packgraph.schema.ledger import PackNoteType
-
         rows = await info.context.loaders.pack_notes.load(self.id)
-        return [PackNoteType.from_row(row) for row in rows]
+        return [resolved(PackNoteRef).from_row(row) for row in rows]
 
     @strawberry.field(
         description="Invoices with a line for this pack: its sale, and the visits allocated to it."
     )
     async def invoices(self, info: Info) -> list[InvoiceRef]:
-        from packgraph.schema.visits import InvoiceType
-
         lines = await info.context.loaders.pack_lines.load(self.id)
         invoice_ids = list(dict.fromkeys(line.invoice_id for line in lines))  # type: ignore[attr-defined]
         rows = await info.context.loaders.invoice.load_many(invoice_ids)
-        return [InvoiceType.from_row(row) for row in rows if row is not None]
+        return [resolved(InvoiceRef).from_row(row) for row in rows if row is not None]
 
     @strawberry.field(
         description="“Why is this count wrong?”: the count the pack should show and one finding "
         "per cause, each naming its visit and the mutation that fixes it."
     )
     async def diagnosis(self, info: Info) -> PackDiagnosisRef:
-        from packgraph.resolvers.diagnosis import pack_diagnosis
-
-        return await pack_diagnosis(info, self.row)
+        diagnosis = await diagnosis_resolvers.pack_diagnosis(info, self.id)
+        return resolved(PackDiagnosisRef).from_domain(diagnosis)
 
 
 def _totals(rows: list[PackItem]) -> PackTotals:
@@ -295,3 +295,83 @@ def pack_from_row(row: Pack) -> PackType:
 @strawberry.type(description="A page of packs.")
 class PackConnection(CountedConnection[PackType]):
     pass
+
+
+@strawberry.input(description="Which packs to list. Every given condition must hold.")
+class PackFilter:
+    status: list[PackStatusEnum] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Any of these statuses, e.g. `[ACTIVE]`."
+    )
+    payment_status: list[PaymentStatus] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Any of these payment statuses, e.g. `[UNPAID, PARTIAL]`."
+    )
+    client_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this client's packs."
+    )
+    expiring_before: datetime | None = strawberry.field(
+        default=None,
+        description='Only packs with an expiry before this time (for "expiring within N days" '
+        "pass now + N days, usually with `status: [ACTIVE]`).",
+    )
+    has_balance_due: bool | None = strawberry.field(
+        default=None,
+        description="true: only packs with money still owed (cancelled packs owe nothing); "
+        "false: only packs without.",
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Text in the pack's name or the client's name."
+    )
+
+    def conditions(self) -> pack_resolvers.PackConditions:
+        return pack_resolvers.PackConditions(
+            status=[PackStatus(value.value) for value in self.status] if self.status else None,
+            payment_status=[models.PaymentStatus(value.value) for value in self.payment_status]
+            if self.payment_status
+            else None,
+            client_id=self.client_id,
+            expiring_before=self.expiring_before,
+            has_balance_due=self.has_balance_due,
+            search=self.search,
+        )
+
+
+@strawberry.type(description="Packs: the board and the detail.")
+class PackQueries:
+    @strawberry.field(
+        description="The pack board: packs (deleted ones left out) filtered and ordered, in "
+        "pages. Cursors stay valid while packs change."
+    )
+    async def packs(
+        self,
+        info: Info,
+        filter: Annotated[
+            PackFilter | None, strawberry.argument(description="Which packs; default: all.")
+        ] = None,
+        order_by: Annotated[
+            PackOrder, strawberry.argument(description="The order of the list.")
+        ] = PackOrder.PURCHASED_AT_DESC,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> PackConnection:
+        page = await pack_resolvers.pack_page(
+            info,
+            filter.conditions() if filter is not None else None,
+            order=order_by.name,
+            first=first,
+            after=after,
+        )
+        return connection_of(PackConnection, page, PackType.from_row)
+
+    @strawberry.field(
+        description="One pack (also a deleted one, with `deletedAt` set); null when not found."
+    )
+    async def pack(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The pack's ID.")],
+    ) -> PackType | None:
+        row = await pack_resolvers.pack(info, id)
+        return PackType.from_row(row) if row else None
+
+
+QUERY_AREAS: list[type] = [PackQueries]

@@ -1,9 +1,14 @@
 """Lazy references between type modules, so packs can name clients and clients packs without
-import cycles (strawberry resolves them when the schema is built)."""
+import cycles (strawberry resolves them when the schema is built).
+
+A type module that builds another module's type from a row (a client's packs, an entry's pack)
+takes the class with :func:`resolved`: the object graph of GraphQL is cyclic, its imports are not.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import strawberry
 
@@ -40,3 +45,10 @@ InvoiceRef = Annotated["InvoiceType", strawberry.lazy(_VISITS)]
 InvoiceLineRef = Annotated["InvoiceLineType", strawberry.lazy(_VISITS)]
 PaymentRef = Annotated["PaymentType", strawberry.lazy(_VISITS)]
 PackDiagnosisRef = Annotated["PackDiagnosisType", strawberry.lazy(_DIAGNOSIS)]
+
+
+@cache
+def resolved(ref: Any) -> Any:
+    """The class a reference above names (imported on first use, once every module is loaded)."""
+    forward, reference = get_args(ref)
+    return reference.resolve_forward_ref(forward).resolve_type()

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import strawberry
 
 from packgraph.domain import reports as domain
+from packgraph.resolvers import reports as report_resolvers
 from packgraph.resolvers.context import Info
 from packgraph.schema.enums import Metric
 
@@ -138,9 +139,7 @@ class ReportQueries:
         "and redemptions (the Reports view). Any role may read it, integrations included."
     )
     async def pack_summary(self, info: Info) -> PackSummary:
-        from packgraph.resolvers.reports import pack_summary
-
-        return await pack_summary(info)
+        return PackSummary.from_domain(await report_resolvers.summary(info))
 
 
 QUERY_AREAS: list[type] = [ReportQueries]

@@ -1,41 +1,51 @@
-"""The root Query, Mutation and Subscription types, composed from one class per area.
+"""The root Query, Mutation and Subscription types, composed from the areas.
 
-An area is a strawberry type whose fields are root fields. Another layer plugs in by adding a
-module to ``PLUGIN_MODULES`` that defines any of ``QUERY_AREAS``, ``MUTATION_AREAS`` and
-``SUBSCRIPTION_AREAS`` (lists of such classes); the live events layer does this with
-``packgraph.schema.events``.
+An area module defines any of ``QUERY_AREAS``, ``MUTATION_AREAS`` and ``SUBSCRIPTION_AREAS``:
+lists of strawberry types whose fields are root fields. Listing the module in ``AREAS`` is all a
+new area needs; a new field of an existing area needs nothing here.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from functools import cache
+from types import ModuleType
 
 import strawberry
 
-from packgraph.schema import fields, mutation_fields
+from packgraph.schema import (
+    accounts,
+    catalog_mutations,
+    clients,
+    diagnosis,
+    events,
+    nodes,
+    pack_mutations,
+    packs,
+    reports,
+    tasks,
+    visit_mutations,
+    visits,
+)
 
-log = logging.getLogger("packgraph.graphql")
-
-PLUGIN_MODULES = (
-    "packgraph.schema.events",
-    "packgraph.schema.diagnosis",
-    "packgraph.schema.reports",
+# In the order their fields appear in the schema.
+AREAS: tuple[ModuleType, ...] = (
+    accounts,
+    nodes,
+    clients,
+    catalog_mutations,
+    packs,
+    visits,
+    tasks,
+    visit_mutations,
+    pack_mutations,
+    events,
+    diagnosis,
+    reports,
 )
 
 
-def _plugin_areas(kind: str) -> list[type]:
-    areas: list[type] = []
-    for name in PLUGIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue
-        areas.extend(getattr(module, kind, []))
-    return areas
+def _areas(kind: str) -> list[type]:
+    return [area for module in AREAS for area in getattr(module, kind, [])]
 
 
 def _compose(name: str, description: str, areas: list[type]) -> type | None:
@@ -58,17 +68,17 @@ def root_types() -> tuple[type, type | None, type | None]:
     query = _compose(
         "Query",
         "Everything a staff member or integration can read, within their own business.",
-        [*fields.QUERY_AREAS, *_plugin_areas("QUERY_AREAS")],
+        _areas("QUERY_AREAS"),
     )
     mutation = _compose(
         "Mutation",
         "Every change. Each takes one `input` and returns a payload with `userErrors`.",
-        [*mutation_fields.MUTATION_AREAS, *_plugin_areas("MUTATION_AREAS")],
+        _areas("MUTATION_AREAS"),
     )
     subscription = _compose(
         "Subscription",
         "Live streams over WebSocket (graphql-transport-ws).",
-        _plugin_areas("SUBSCRIPTION_AREAS"),
+        _areas("SUBSCRIPTION_AREAS"),
     )
     assert query is not None
     return query, mutation, subscription

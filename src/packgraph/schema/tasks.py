@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from packgraph.models import Task
+from packgraph.resolvers import visits as visit_resolvers
 from packgraph.resolvers.context import Info
+from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
 from packgraph.schema.clients import ClientType
 from packgraph.schema.enums import TaskKind
-from packgraph.schema.refs import PackRef
-from packgraph.schema.relay import CountedConnection
+from packgraph.schema.refs import PackRef, resolved
+from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
 from packgraph.schema.tenants import StaffType
 
 
@@ -38,10 +41,8 @@ class TaskType(relay.Node):
 
     @strawberry.field(description="The pack it is about.")
     async def pack(self, info: Info) -> PackRef | None:
-        from packgraph.schema.packs import PackType
-
         row = await info.context.loaders.pack.load(self.row.pack_id)  # type: ignore[attr-defined]
-        return PackType.from_row(row) if row else None
+        return resolved(PackRef).from_row(row) if row else None
 
     @strawberry.field(description="The client it is about.")
     async def client(self, info: Info) -> ClientType | None:
@@ -58,3 +59,23 @@ class TaskType(relay.Node):
 @strawberry.type(description="A page of tasks.")
 class TaskConnection(CountedConnection[TaskType]):
     pass
+
+
+@strawberry.type(description="Tasks raised by the system.")
+class TaskQueries:
+    @strawberry.field(description="Tasks raised by the system, newest first.")
+    async def tasks(
+        self,
+        info: Info,
+        open: Annotated[
+            bool | None,
+            strawberry.argument(description="true: open tasks only; false: done only; null: all."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> TaskConnection:
+        page = await visit_resolvers.task_page(info, open=open, first=first, after=after)
+        return connection_of(TaskConnection, page, TaskType.from_row)
+
+
+QUERY_AREAS: list[type] = [TaskQueries]

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from packgraph.models import Appointment, Invoice, InvoiceLine, LineKind, Payment
+from packgraph.resolvers import visits as visit_resolvers
 from packgraph.resolvers.context import Info
+from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
 from packgraph.schema.catalog import ServiceType
 from packgraph.schema.clients import ClientType
 from packgraph.schema.enums import AppointmentStatus
 from packgraph.schema.enums import LineKind as LineKindEnum
-from packgraph.schema.refs import PackItemRef, PackRef
-from packgraph.schema.relay import CountedConnection
+from packgraph.schema.refs import PackItemRef, PackRef, resolved
+from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
 from packgraph.schema.tenants import StaffType
 
 
 async def _pack(info: Info, pack_id: int | None) -> PackRef | None:
-    from packgraph.schema.packs import PackType
-
     row = await info.context.loaders.pack.load(pack_id) if pack_id else None
-    return PackType.from_row(row) if row else None
+    return resolved(PackRef).from_row(row) if row else None
 
 
 async def _client(info: Info, client_id: int) -> ClientType:
@@ -157,11 +158,9 @@ class InvoiceLineType(relay.Node):
 
     @strawberry.field(description="The pack item the allocation deducted from.")
     async def pack_item(self, info: Info) -> PackItemRef | None:
-        from packgraph.schema.packs import PackItemType
-
         item_id = self.row.pack_item_id  # type: ignore[attr-defined]
         row = await info.context.loaders.pack_item.load(item_id) if item_id else None
-        return PackItemType.from_row(row) if row else None
+        return resolved(PackItemRef).from_row(row) if row else None
 
 
 @strawberry.type(name="Invoice", description="What a client is charged, with its payments.")
@@ -256,3 +255,67 @@ class PaymentType(relay.Node):
         staff_id = self.row.staff_id  # type: ignore[attr-defined]
         row = await info.context.loaders.staff.load(staff_id) if staff_id else None
         return StaffType.from_row(row) if row else None
+
+
+@strawberry.type(description="Appointments, invoices and tasks.")
+class VisitQueries:
+    @strawberry.field(
+        description="Appointments by start time, e.g. today's: `from` midnight `to` the next "
+        "midnight in the business timezone."
+    )
+    async def appointments(
+        self,
+        info: Info,
+        from_: Annotated[
+            datetime | None,
+            strawberry.argument(name="from", description="Only visits starting at or after this."),
+        ] = None,
+        to: Annotated[
+            datetime | None, strawberry.argument(description="Only visits starting before this.")
+        ] = None,
+        client_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this client's visits.")
+        ] = None,
+        include_deleted: Annotated[
+            bool, strawberry.argument(description="Also list deleted appointments.")
+        ] = False,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> AppointmentConnection:
+        page = await visit_resolvers.appointment_page(
+            info,
+            from_=from_,
+            to=to,
+            client_id=client_id,
+            include_deleted=include_deleted,
+            first=first,
+            after=after,
+        )
+        return connection_of(AppointmentConnection, page, AppointmentType.from_row)
+
+    @strawberry.field(description="Invoices, newest first.")
+    async def invoices(
+        self,
+        info: Info,
+        client_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this client's invoices.")
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> InvoiceConnection:
+        page = await visit_resolvers.invoice_page(
+            info, client_id=client_id, first=first, after=after
+        )
+        return connection_of(InvoiceConnection, page, InvoiceType.from_row)
+
+    @strawberry.field(description="One invoice; null when not found.")
+    async def invoice(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The invoice's ID.")],
+    ) -> InvoiceType | None:
+        row = await visit_resolvers.invoice(info, id)
+        return InvoiceType.from_row(row) if row else None
+
+
+QUERY_AREAS: list[type] = [VisitQueries]

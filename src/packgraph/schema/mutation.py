@@ -10,12 +10,11 @@ from typing import Any, TypeVar
 import strawberry
 from tortoise.exceptions import ValidationError
 
-from packgraph.domain.actor import Actor
 from packgraph.domain.errors import DomainError, invalid, not_found
 from packgraph.resolvers.context import Info
+from packgraph.resolvers.ids import parse_global_id
 from packgraph.resolvers.permissions import require_writer
 from packgraph.schema.errors import UserError
-from packgraph.schema.relay import parse_global_id
 
 P = TypeVar("P")
 
@@ -62,10 +61,6 @@ def _refused_value(error: ValidationError) -> DomainError:
     field = field.strip()
     problem = "is too long" if reason.strip().startswith("Length of") else "is not valid"
     return invalid(f"{field.replace('_', ' ')} {problem}", field or None)
-
-
-def actor_of(info: Info) -> Actor:
-    return info.context.require_actor()
 
 
 def pk_of(value: str, type_name: str, field: str, what: str | None = None) -> int:
