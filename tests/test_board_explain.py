@@ -284,7 +284,9 @@ async def _assert_indexed(
     nodes = list(_nodes(plan))
     scans = [node for node in nodes if node.get("Relation Name") == "pack"]
     indexes = {node["Index Name"] for node in nodes if "Index Name" in node}
-    pack_indexes = {name for name in indexes if name.startswith(("pack_business_", "pack_name"))}
+    pack_indexes = {
+        name for name in indexes if name.startswith(("pack_business_", "pack_search_name"))
+    }
     shown = f"{label}{' (after a cursor)' if after_cursor else ''}:\n{_describe(plan)}"
     assert not [node for node in scans if node["Node Type"] == "Seq Scan"], shown
     assert pack_indexes, shown
@@ -440,10 +442,10 @@ async def test_search_finds_the_same_packs_however_clients_are_matched(
 ):
     """Search looks clients up first; past SEARCH_CLIENT_IDS matches it keeps them a subquery.
     Both ways give the packs whose name or client's name contains the text (any case)."""
-    from packgraph.resolvers import packs as board
+    from packgraph.domain import search
 
     if client_ids == "subquery":
-        monkeypatch.setattr(board, "SEARCH_CLIENT_IDS", 0)
+        monkeypatch.setattr(search, "SEARCH_CLIENT_IDS", 0)
     async with running_app(database_url) as api:
         tenant = await make_tenant("Search")
         given = await given_catalog(tenant, client_name="Zed Brown")
