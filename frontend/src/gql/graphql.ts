@@ -239,7 +239,7 @@ export type PackFilter = {
   hasBalanceDue?: boolean | null | undefined;
   /** Any of these payment statuses, e.g. `[UNPAID, PARTIAL]`. */
   paymentStatus?: Array<PaymentStatus> | null | undefined;
-  /** Text in the pack's name or the client's name. */
+  /** Words that must each appear, whatever their case and accents, in the pack's name or its client's name, phone (digits) or email. */
   search?: string | null | undefined;
   /** Any of these statuses, e.g. `[ACTIVE]`. */
   status?: Array<PackStatus> | null | undefined;

@@ -86,7 +86,10 @@ class CatalogQueries:
         info: Info,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Text in the client's name, email or phone."),
+            strawberry.argument(
+                description="Words that must each appear, whatever their case and accents, "
+                "in the client's name, phone (digits) or email."
+            ),
         ] = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,

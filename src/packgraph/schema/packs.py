@@ -319,7 +319,9 @@ class PackFilter:
         "false: only packs without.",
     )
     search: str | None = strawberry.field(
-        default=None, description="Text in the pack's name or the client's name."
+        default=None,
+        description="Words that must each appear, whatever their case and accents, in the "
+        "pack's name or its client's name, phone (digits) or email.",
     )
 
     def conditions(self) -> pack_resolvers.PackConditions:
