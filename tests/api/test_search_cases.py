@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from packgraph.domain import catalog
+from packgraph.domain.search import MAX_SEARCH_WORDS
 from packgraph.domain.selling import CustomPackSpec, sell_pack
 from packgraph.models import Metric
 from tests.api.support import gid, make_tenant, running_app
@@ -116,3 +117,17 @@ async def test_editing_a_client_changes_what_finds_their_packs(database_url):
         assert await board("aero") == {packs["jurgen-yoga"]}
         assert await board("zoe.aero@example.com") == set()
         assert await board("0412 345 678") == zoes
+
+
+async def test_a_search_of_too_many_words_is_refused(sqlite_url):
+    """Every word costs a look-up of the clients: past MAX_SEARCH_WORDS different words the
+    search is a clear top-level error, for the board and the clients list alike."""
+    async with running_app(sqlite_url) as api:
+        tenant = await make_tenant()
+        words = [f"x{number:02d}y" for number in range(MAX_SEARCH_WORDS + 1)]
+        for query in (PACKS, CLIENTS):
+            body = await api.run(query, {"search": " ".join(words)}, token=tenant.staff_token)
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+            # Repeated words count once.
+            allowed = " ".join(words[:MAX_SEARCH_WORDS] * 2)
+            await api.ok(query, {"search": allowed}, token=tenant.staff_token)

@@ -48,6 +48,9 @@ FOLDED = {
 SEPARATORS = frozenset("\t\n\v\f\r")
 # A board search word matching more clients than this looks them up in a subquery.
 SEARCH_CLIENT_IDS = 1000
+# Each word of a board search costs a look-up of the business's clients: longer texts are refused
+# (a name, a phone and an email together are well under it).
+MAX_SEARCH_WORDS = 16
 
 
 def _is_separator(char: str) -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.relay.utils import from_base64, to_base64
 
+from packgraph.domain.search import MAX_SEARCH_WORDS, search_words
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 # Primary keys are 32-bit integers on every backend: a larger number names nothing, and passing
@@ -71,6 +73,8 @@ def search_text(search: str | None) -> str | None:
     text = (search or "").strip()
     if len(text) > MAX_SEARCH_LENGTH:
         raise BadRequestError(f"`search` is at most {MAX_SEARCH_LENGTH} characters.")
+    if len(search_words(text)) > MAX_SEARCH_WORDS:
+        raise BadRequestError(f"`search` has at most {MAX_SEARCH_WORDS} different words.")
     return text or None
 
 
