@@ -20,9 +20,9 @@ from packgraph.resolvers.context import Info, actor_of
 from packgraph.resolvers.ids import global_id
 from packgraph.schema.enums import mirror
 from packgraph.schema.ledger import LedgerEntryType
-from packgraph.schema.mutation import INPUT, mutation, pk_of
+from packgraph.schema.mutation import IDEMPOTENCY_KEY, INPUT, mutation, pk_of
 from packgraph.schema.packs import PackItemType, PackType
-from packgraph.schema.visit_mutations import IDEMPOTENCY_KEY, VisitChargePayload
+from packgraph.schema.visit_mutations import VisitChargePayload
 from packgraph.schema.visits import AppointmentType, InvoiceLineType, InvoiceType
 
 DiagnosisCode = mirror(

@@ -20,6 +20,12 @@ P = TypeVar("P")
 
 # The description of every mutation's single ``input`` argument.
 INPUT = strawberry.argument(description="The mutation's input object.")
+# Descriptions of the idempotency fields of the mutations that take a key.
+IDEMPOTENCY_KEY = (
+    "Any unique string (e.g. a UUID). A retry with the same key returns the first result and "
+    "changes nothing more."
+)
+REPLAYED = "True when this is the stored result of an earlier call with the same idempotencyKey."
 Resolver = Callable[..., Awaitable[P]]
 
 
