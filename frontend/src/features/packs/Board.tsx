@@ -66,7 +66,11 @@ export function Board() {
   usePackEvents((event) => {
     counts.refresh();
     setPage((current) =>
-      pageAfterEvent(current, event, filters, { firstPage: pageIndex === 0, now: new Date() }),
+      pageAfterEvent(current, event, filters, {
+        firstPage: pageIndex === 0,
+        now: new Date(),
+        packOf: (id) => store.get(id),
+      }),
     );
   });
   useOnResume(({ hadCursor }) => {

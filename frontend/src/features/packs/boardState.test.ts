@@ -48,6 +48,9 @@ describe("board filters", () => {
     const pack = makePack({ expiresAt: "2025-06-20T00:00:00Z", paymentStatus: "PARTIAL", balanceDue: 100 });
     expect(packMatches(pack, { ...EMPTY_FILTERS, expiringWithinDays: 30 }, now)).toBe(true);
     expect(packMatches(pack, { ...EMPTY_FILTERS, expiringWithinDays: 7 }, now)).toBe(false);
+    // Like the server's expiringBefore: expiring exactly at the end of the window is outside it.
+    const atTheEnd = { ...pack, expiresAt: "2025-07-01T00:00:00.000Z" };
+    expect(packMatches(atTheEnd, { ...EMPTY_FILTERS, expiringWithinDays: 30 }, now)).toBe(false);
     expect(packMatches({ ...pack, expiresAt: null }, { ...EMPTY_FILTERS, expiringWithinDays: 30 }, now)).toBe(
       false,
     );
@@ -72,7 +75,8 @@ describe("board filters", () => {
 describe("applying a live event to a board page", () => {
   const shown = makePack({ id: "a" });
   const page: BoardPage = { ids: ["a"], totalCount: 1 };
-  const options = { firstPage: true, now };
+  const packOf = (id: string) => (id === "a" ? shown : undefined);
+  const options = { firstPage: true, now, packOf };
 
   it("puts a new pack that matches the filters first", () => {
     const sold = makePack({ id: "b" });
@@ -80,6 +84,19 @@ describe("applying a live event to a board page", () => {
       ids: ["b", "a"],
       totalCount: 2,
     });
+  });
+
+  it("puts a pack bought earlier at its place in the board's order (newest purchase first)", () => {
+    const older = makePack({ id: "b", purchasedAt: "2025-01-10T00:00:00Z" });
+    const newer = makePack({ id: "c", purchasedAt: "2025-05-01T00:00:00Z" });
+    const after = pageAfterEvent(page, { type: "PACK_SOLD", pack: older }, EMPTY_FILTERS, options);
+    expect(after).toEqual({ ids: ["a", "b"], totalCount: 2 });
+    const packs: Record<string, typeof shown> = { a: shown, b: older };
+    const next = pageAfterEvent(after, { type: "PAYMENT_RECORDED", pack: newer }, EMPTY_FILTERS, {
+      ...options,
+      packOf: (id) => packs[id],
+    });
+    expect(next.ids).toEqual(["c", "a", "b"]);
   });
 
   it("leaves out a new pack that does not match", () => {

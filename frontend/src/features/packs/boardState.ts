@@ -1,6 +1,8 @@
 // The pack board's filters and the pure rules for keeping a loaded page right as live events arrive:
-// a pack that now matches the filters appears on the first page, a deleted pack disappears, and a card
-// already shown stays in place (marked when it no longer matches) so nothing jumps under the cursor.
+// a pack that now matches the filters appears on the first page where a fresh load would put it, a
+// deleted pack disappears, and a card already shown stays in place (marked when it no longer
+// matches) so nothing jumps under the cursor. tests/live/test_live_board.py and liveVerify.test.ts
+// check these rules against fresh loads of the board.
 import type { PackFilter, PackStatus, PaymentStatus } from "../../gql/graphql";
 import { matchesSearch } from "../../lib/search";
 import type { PackSnapshot } from "./packStore";
@@ -85,8 +87,9 @@ export function packMatches(pack: PackSnapshot, filters: BoardFilters, now: Date
   if (filters.balanceDue && !(pack.balanceDue > 0)) return false;
   if (filters.expiringWithinDays) {
     if (!pack.expiresAt || pack.status !== "ACTIVE") return false;
+    // The server's expiringBefore: strictly before that instant.
     const expires = new Date(pack.expiresAt).getTime();
-    if (expires > expiringBefore(filters.expiringWithinDays, now).getTime()) return false;
+    if (expires >= expiringBefore(filters.expiringWithinDays, now).getTime()) return false;
   }
   return matchesSearch(filters.search, pack);
 }
@@ -109,13 +112,20 @@ export interface BoardEvent {
 
 /**
  * The page after a live event. Only the first page takes in new packs (later pages keep their
- * cursor-defined window). Deleted packs leave every page.
+ * cursor-defined window), each at its place in the board's order (the query's default: newest
+ * purchase first), so the page reads as a fresh load would. Deleted packs leave every page.
+ * `packOf` gives the snapshot of a card on the page (the store's).
  */
 export function pageAfterEvent(
   page: BoardPage,
   event: BoardEvent,
   filters: BoardFilters,
-  options: { firstPage: boolean; now: Date; deletedId?: string | null },
+  options: {
+    firstPage: boolean;
+    now: Date;
+    packOf: (id: string) => PackSnapshot | undefined;
+    deletedId?: string | null;
+  },
 ): BoardPage {
   const id = event.pack?.id ?? options.deletedId ?? null;
   if (!id) return page;
@@ -126,5 +136,15 @@ export function pageAfterEvent(
   }
   if (shown || !event.pack || !options.firstPage) return page;
   if (!packMatches(event.pack, filters, options.now)) return page;
-  return { ids: [id, ...page.ids], totalCount: page.totalCount + 1 };
+  // Before the first card bought at the same time or earlier: a pack bought days ago (sold late,
+  // or newly matching) goes below newer ones, not on top. On a tie the newer pack (a new sale)
+  // comes first, as the server's id order has it.
+  const purchased = new Date(event.pack.purchasedAt).getTime();
+  let position = page.ids.findIndex((shownId) => {
+    const shownPack = options.packOf(shownId);
+    return shownPack !== undefined && new Date(shownPack.purchasedAt).getTime() <= purchased;
+  });
+  if (position < 0) position = page.ids.length;
+  const ids = [...page.ids.slice(0, position), id, ...page.ids.slice(position)];
+  return { ids, totalCount: page.totalCount + 1 };
 }
