@@ -7,8 +7,9 @@ from collections import Counter
 
 from packgraph import demo
 from packgraph.domain import auth
+from packgraph.domain.clock import utcnow
 from packgraph.domain.selling import sell_pack
-from packgraph.domain.status import compute_status, utcnow
+from packgraph.domain.status import compute_status
 from packgraph.models import (
     Appointment,
     AppointmentStatus,

@@ -34,11 +34,11 @@ from packgraph.domain.catalog import (
     create_service,
     set_client_billing_preference,
 )
+from packgraph.domain.clock import add_months, utcnow
 from packgraph.domain.expiry import process_expiries
 from packgraph.domain.notes import add_pack_note
 from packgraph.domain.payments import record_payment
-from packgraph.domain.selling import add_months, sell_pack
-from packgraph.domain.status import utcnow
+from packgraph.domain.selling import sell_pack
 from packgraph.domain.tasks import complete_task
 from packgraph.models import (
     AutoRenew,

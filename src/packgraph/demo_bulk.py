@@ -31,10 +31,10 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from packgraph.domain.catalog import TemplateItemSpec, template_item_specs
-from packgraph.domain.invoices import INVOICE_PREFIX, local_date
+from packgraph.domain.clock import local_date, validity_end
+from packgraph.domain.invoices import INVOICE_PREFIX
 from packgraph.domain.payments import payment_status_for
 from packgraph.domain.search import client_search_text, pack_search_name
-from packgraph.domain.selling import validity_end
 from packgraph.domain.status import compute_status
 from packgraph.domain.units import units_for
 from packgraph.models import (

@@ -9,8 +9,9 @@ import pytest
 
 from packgraph.domain.appointments import create_appointment
 from packgraph.domain.catalog import TemplateItemSpec
+from packgraph.domain.clock import add_months, validity_end
 from packgraph.domain.errors import DomainError, ErrorCode
-from packgraph.domain.selling import CustomPackSpec, add_months, sell_pack, validity_end
+from packgraph.domain.selling import CustomPackSpec, sell_pack
 from packgraph.models import (
     Appointment,
     AppointmentStatus,

@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.expiry import announce_expired
@@ -25,7 +26,6 @@ from packgraph.domain.status import (
     compute_status,
     lock_pack,
     update_pack_status,
-    utcnow,
 )
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (

@@ -10,6 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.catalog import get_client, get_service
+from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import (
     allocated_line_fields,
     auto_deduct,
@@ -21,8 +22,8 @@ from packgraph.domain.deduction import (
 )
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.idempotency import run_idempotent
-from packgraph.domain.invoices import business_of, invoice_for_day, local_date
-from packgraph.domain.status import lock_pack, utcnow
+from packgraph.domain.invoices import business_of, invoice_for_day
+from packgraph.domain.status import lock_pack
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
     Appointment,

@@ -13,7 +13,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
@@ -23,6 +23,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from packgraph.domain.actor import STAFF_ROLES, Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.models import ApiKey, Business, LoginAttempt, Role, Staff, StaffSession
 from packgraph.settings import Settings
@@ -49,10 +50,6 @@ class LoginResult:
 def _dummy_hash() -> str:
     """Verified when the email is unknown, so a wrong email costs as much as a wrong password."""
     return _hasher.hash(secrets.token_urlsafe(16))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def hash_token(token: str) -> str:
@@ -102,7 +99,7 @@ async def login(*, email: str, password: str, address: str, settings: Settings) 
     """
     email = normalise_email(email)
     address = (address or "unknown")[:64]
-    now = _now()
+    now = utcnow()
     window_start = now - timedelta(seconds=settings.login_window_seconds)
     attempt = await LoginAttempt.create(email=email[:254], address=address, attempted_at=now)
     recent = LoginAttempt.filter(attempted_at__gt=window_start)
@@ -147,7 +144,7 @@ async def authenticate(token: str | None) -> Actor | None:
     if token.startswith(SESSION_PREFIX):
         session = (
             await StaffSession.filter(
-                token_hash=hash_token(token), revoked_at=None, expires_at__gt=_now()
+                token_hash=hash_token(token), revoked_at=None, expires_at__gt=utcnow()
             )
             .select_related("staff")
             .first()
@@ -173,7 +170,7 @@ async def logout(token: str) -> bool:
     if not token.startswith(SESSION_PREFIX):
         return False
     revoked = await StaffSession.filter(token_hash=hash_token(token), revoked_at=None).update(
-        revoked_at=_now()
+        revoked_at=utcnow()
     )
     return revoked > 0
 
@@ -239,7 +236,7 @@ async def deactivate_staff(*, actor: Actor, staff_id: int) -> Staff:
         await (
             StaffSession.filter(staff_id=staff.id, revoked_at=None)
             .using_db(connection)
-            .update(revoked_at=_now())
+            .update(revoked_at=utcnow())
         )
     staff.active = False
     return staff
@@ -269,6 +266,6 @@ async def revoke_api_key(*, actor: Actor, api_key_id: int) -> ApiKey:
     key = await ApiKey.get_or_none(id=api_key_id, business_id=actor.business_id)
     if key is None:
         raise not_found("API key", "apiKeyId")
-    await ApiKey.filter(Q(id=key.id) & Q(revoked_at=None)).update(revoked_at=_now())
+    await ApiKey.filter(Q(id=key.id) & Q(revoked_at=None)).update(revoked_at=utcnow())
     await key.refresh_from_db()
     return key

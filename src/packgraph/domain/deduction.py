@@ -17,11 +17,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import local_date
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
-from packgraph.domain.invoices import (
-    local_date,
-)
 from packgraph.domain.status import (
     StatusChange,
     apply_status_effects,

@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.models import Event, EventType
 
 # Called with a business id after a transaction that wrote events has committed. The live layer
@@ -117,6 +117,6 @@ async def append_event(
         entry_id=entry_id,
         payment_id=payment_id,
         payload=payload or {},
-        created_at=datetime.now(UTC),
+        created_at=utcnow(),
         using_db=connection,
     )

@@ -20,8 +20,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.events import append_event
-from packgraph.domain.status import utcnow
 from packgraph.domain.tasks import raise_task
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.catalog import get_client, get_service
+from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.errors import invalid, not_found
-from packgraph.domain.status import utcnow
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import Appointment, Business, Invoice, InvoiceLine, LineKind
 
 INVOICE_PREFIX = "INV-"
-
-
-def local_date(moment: datetime, timezone: str) -> date:
-    """The calendar date of ``moment`` in the business timezone."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 async def business_of(conn: BaseDBAsyncClient | None, actor: Actor) -> Business:

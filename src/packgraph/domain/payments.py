@@ -28,6 +28,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Case, F, When
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.status import lock_pack
@@ -100,7 +101,7 @@ def check_method(method: str) -> str:
 
 def _check_received_at(received_at: datetime | None) -> datetime:
     if received_at is None:
-        return datetime.now(UTC)
+        return utcnow()
     if received_at.tzinfo is None:
         raise invalid("receivedAt needs a timezone", "receivedAt")
     return received_at.astimezone(UTC)

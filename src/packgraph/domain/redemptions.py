@@ -12,6 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.catalog import get_service
+from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import (
     allocated_line_fields,
     deduct,
@@ -30,13 +31,11 @@ from packgraph.domain.invoices import (
     get_invoice,
     get_line,
     invoice_for_day,
-    local_date,
 )
 from packgraph.domain.status import (
     apply_status_effects,
     lock_pack,
     update_pack_status,
-    utcnow,
 )
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (

@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.appointments import CheckInResult
+from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import (
     allocated_line_fields,
     deduct,
@@ -20,8 +21,7 @@ from packgraph.domain.deduction import (
 )
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.idempotency import run_idempotent
-from packgraph.domain.invoices import business_of, invoice_for_day, local_date
-from packgraph.domain.status import utcnow
+from packgraph.domain.invoices import business_of, invoice_for_day
 from packgraph.models import (
     Appointment,
     AppointmentStatus,

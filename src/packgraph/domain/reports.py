@@ -38,7 +38,7 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Count, Sum
 
 from packgraph.domain.actor import Actor
-from packgraph.domain.status import utcnow
+from packgraph.domain.clock import utcnow
 from packgraph.models import (
     Business,
     Event,

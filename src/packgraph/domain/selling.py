@@ -3,11 +3,9 @@ the first session at once; and auto-renewal (SPEC §1.7)."""
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -23,13 +21,14 @@ from packgraph.domain.catalog import (
     template_item_specs,
     validate_pack_fields,
 )
+from packgraph.domain.clock import local_date, utcnow, validity_end
 from packgraph.domain.deduction import allocated_line_fields, deduct, record_redemption
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.idempotency import run_idempotent
-from packgraph.domain.invoices import business_of, create_invoice, get_invoice, local_date
+from packgraph.domain.invoices import business_of, create_invoice, get_invoice
 from packgraph.domain.search import pack_search_name
-from packgraph.domain.status import compute_status, utcnow
+from packgraph.domain.status import compute_status
 from packgraph.models import (
     Appointment,
     AppointmentStatus,
@@ -89,34 +88,6 @@ class _PackSource:
     default_service_id: int | None
     items: list[TemplateItemSpec] = field(default_factory=list)
     template_id: int | None = None
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
-def validity_end(
-    purchased_at: datetime, *, days: int | None, months: int | None, timezone: str
-) -> datetime | None:
-    """When a pack bought at ``purchased_at`` expires, counted on the business's calendar."""
-    if days is None and months is None:
-        return None
-    try:
-        local = purchased_at.astimezone(ZoneInfo(timezone))
-        if days is not None:
-            end_day = local.date() + timedelta(days=days)
-        else:
-            end_day = add_months(local.date(), months or 0)
-        end = datetime.combine(end_day, local.timetz().replace(tzinfo=None), ZoneInfo(timezone))
-        return end.astimezone(purchased_at.tzinfo)
-    except (OverflowError, ValueError):
-        # A purchase near the end of the calendar (year 9999) has no representable expiry.
-        raise invalid("the pack would expire after the year 9999", "purchasedAt") from None
 
 
 async def _source_from_template(conn: BaseDBAsyncClient, template: PackTemplate) -> _PackSource:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.tasks import raise_task
@@ -89,10 +90,6 @@ class StatusChange:
         if not self.changed:
             return {}
         return {"statusFrom": self.status_from.value, "statusTo": self.status_to.value}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def lock_pack(

@@ -7,11 +7,12 @@ processes that both notice the same pack ending insert one task between them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import not_found
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import Task, TaskKind
@@ -47,7 +48,7 @@ async def raise_task(
     rows = await conn.execute_query_dict(
         "INSERT INTO task (business_id, kind, pack_id, client_id, dedupe_key, created_at) "
         f"VALUES ({marks}) ON CONFLICT (business_id, dedupe_key) DO NOTHING RETURNING id",
-        [business_id, kind.value, pack_id, client_id, dedupe_key, now or datetime.now(UTC)],
+        [business_id, kind.value, pack_id, client_id, dedupe_key, now or utcnow()],
     )
     return bool(rows)
 
@@ -62,7 +63,7 @@ async def complete_task(*, actor: Actor, task_id: int) -> TaskResult:
         completed = await (
             Task.filter(id=task_id, business_id=actor.business_id, done_at__isnull=True)
             .using_db(conn)
-            .update(done_at=datetime.now(UTC), done_by_id=actor.staff_id)
+            .update(done_at=utcnow(), done_by_id=actor.staff_id)
         )
         task = await Task.filter(id=task_id, business_id=actor.business_id).using_db(conn).first()
         if task is None:

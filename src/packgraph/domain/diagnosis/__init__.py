@@ -67,6 +67,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.diagnosis.evidence import BILLED_BEFORE_DAYS, Evidence
 from packgraph.domain.diagnosis.findings import (
     DEFAULT_PAYMENT_METHOD,
@@ -80,7 +81,6 @@ from packgraph.domain.diagnosis.findings import (
 )
 from packgraph.domain.diagnosis.investigation import Investigation
 from packgraph.domain.errors import not_found
-from packgraph.domain.status import utcnow
 from packgraph.models import Pack
 
 __all__ = [
