@@ -25,7 +25,7 @@ FRONTEND_SOURCES = $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/de
 HAS_E2E = $(wildcard $(FRONTEND)/playwright.config.*)
 
 .PHONY: help run setup python frontend test test-python test-frontend chromium lint format docs \
-	clean bench soak imports
+	clean bench soak imports fixtures
 
 help:
 	@echo "make run     set up and start packgraph on http://$(HOST):$(PORT) with demo data"
@@ -102,6 +102,11 @@ endif
 
 test-python: python
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Recordings the dashboard's tests replay, made by a live run of the server (commit the result):
+# the pack events and boards of tests/live/test_live_board.py for features/packs/liveVerify.test.ts.
+fixtures: python
+	PACKGRAPH_WRITE_FIXTURES=1 $(BIN)/pytest -q tests/live/test_live_board.py -k tour
 
 # The import contracts of pyproject.toml (docs/architecture.md): first, as they take a second.
 imports: python
