@@ -1,4 +1,5 @@
-"""Inputs and payloads of the account mutations: login, API keys, business settings."""
+"""Accounts: the viewer and the business, login, API keys and business settings. Each
+mutation's input, payload and function side by side, then the area's root fields."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ from packgraph.resolvers.context import Info, actor_of
 from packgraph.schema.errors import Payload
 from packgraph.schema.mutation import INPUT, changes_of, mutation, pk_of
 from packgraph.schema.tenants import ApiKeyType, BusinessType, Viewer, viewer_of
+
+
+async def viewer(info: Info) -> Viewer:
+    return viewer_of(actor_of(info))
+
+
+async def business(info: Info) -> BusinessType:
+    return BusinessType.from_row(await info.context.business())
+
+
+MANAGERS = " Owners and managers only."
 
 
 @strawberry.input(description="A staff member's credentials.")
@@ -33,6 +45,20 @@ class LoginPayload(Payload):
     viewer: Viewer | None = strawberry.field(default=None, description="Who logged in.")
 
 
+@mutation(public=True)
+async def login(info: Info, input: Annotated[LoginInput, INPUT]) -> LoginPayload:
+    result = await auth.login(
+        email=input.email,
+        password=input.password,
+        address=info.context.client_address,
+        settings=info.context.settings,
+    )
+    actor = auth.staff_actor(result.staff)
+    # The rest of this operation (e.g. `viewer { business }`) reads as the new staff member.
+    info.context.authenticate_as(actor)
+    return LoginPayload(token=result.token, expires_at=result.expires_at, viewer=viewer_of(actor))
+
+
 @strawberry.input(description="A new integration API key.")
 class CreateApiKeyInput:
     name: str = strawberry.field(description="What the key is for, e.g. `Xero sync`.")
@@ -47,6 +73,14 @@ class CreateApiKeyPayload(Payload):
     )
 
 
+@mutation()
+async def create_api_key(
+    info: Info, input: Annotated[CreateApiKeyInput, INPUT]
+) -> CreateApiKeyPayload:
+    key, token = await auth.create_api_key(actor=actor_of(info), name=input.name)
+    return CreateApiKeyPayload(api_key=ApiKeyType.from_row(key), token=token)
+
+
 @strawberry.input(description="The API key to revoke.")
 class RevokeApiKeyInput:
     api_key_id: strawberry.ID = strawberry.field(description="ID of the API key.")
@@ -57,6 +91,15 @@ class RevokeApiKeyPayload(Payload):
     api_key: ApiKeyType | None = strawberry.field(
         default=None, description="The key, with `revokedAt` set."
     )
+
+
+@mutation()
+async def revoke_api_key(
+    info: Info, input: Annotated[RevokeApiKeyInput, INPUT]
+) -> RevokeApiKeyPayload:
+    key_id = pk_of(input.api_key_id, "ApiKey", "apiKeyId", "API key")
+    key = await auth.revoke_api_key(actor=actor_of(info), api_key_id=key_id)
+    return RevokeApiKeyPayload(api_key=ApiKeyType.from_row(key))
 
 
 @strawberry.input(description="Business settings to change; omitted fields stay as they are.")
@@ -89,45 +132,6 @@ class UpdateBusinessSettingsPayload(Payload):
     )
 
 
-async def viewer(info: Info) -> Viewer:
-    return viewer_of(actor_of(info))
-
-
-async def business(info: Info) -> BusinessType:
-    return BusinessType.from_row(await info.context.business())
-
-
-@mutation(public=True)
-async def login(info: Info, input: Annotated[LoginInput, INPUT]) -> LoginPayload:
-    result = await auth.login(
-        email=input.email,
-        password=input.password,
-        address=info.context.client_address,
-        settings=info.context.settings,
-    )
-    actor = auth.staff_actor(result.staff)
-    # The rest of this operation (e.g. `viewer { business }`) reads as the new staff member.
-    info.context.authenticate_as(actor)
-    return LoginPayload(token=result.token, expires_at=result.expires_at, viewer=viewer_of(actor))
-
-
-@mutation()
-async def create_api_key(
-    info: Info, input: Annotated[CreateApiKeyInput, INPUT]
-) -> CreateApiKeyPayload:
-    key, token = await auth.create_api_key(actor=actor_of(info), name=input.name)
-    return CreateApiKeyPayload(api_key=ApiKeyType.from_row(key), token=token)
-
-
-@mutation()
-async def revoke_api_key(
-    info: Info, input: Annotated[RevokeApiKeyInput, INPUT]
-) -> RevokeApiKeyPayload:
-    key_id = pk_of(input.api_key_id, "ApiKey", "apiKeyId", "API key")
-    key = await auth.revoke_api_key(actor=actor_of(info), api_key_id=key_id)
-    return RevokeApiKeyPayload(api_key=ApiKeyType.from_row(key))
-
-
 @mutation()
 async def update_business_settings(
     info: Info, input: Annotated[UpdateBusinessSettingsInput, INPUT]
@@ -144,9 +148,6 @@ async def update_business_settings(
     )
     row = await catalog.update_business_settings(actor=actor_of(info), **changes)
     return UpdateBusinessSettingsPayload(business=BusinessType.from_row(row))
-
-
-MANAGERS = " Owners and managers only."
 
 
 @strawberry.type(description="Logging in, API keys and business settings.")
@@ -181,4 +182,6 @@ class AccountQueries:
 
 
 QUERY_AREAS: list[type] = [AccountQueries]
+
+
 MUTATION_AREAS: list[type] = [AccountMutations]

@@ -1,4 +1,5 @@
-"""Inputs and payloads of the setup mutations: clients, services and pack templates."""
+"""Setting up: clients, services and pack templates. Each mutation's input, payload and function
+side by side, then the area's ``Mutation`` fields."""
 
 from __future__ import annotations
 
@@ -19,6 +20,32 @@ from packgraph.schema.mutation import INPUT, changes_of, mutation, optional_pk_o
 UNSET = strawberry.UNSET
 
 
+@strawberry.input(description="One allowance of a template or custom pack.")
+class PackItemInput:
+    allowance: int = strawberry.field(
+        description="Units in the pack's metric: sessions, minutes, or minor currency units."
+    )
+    service_ids: list[strawberry.ID] = strawberry.field(
+        description="The services it can be used for (at least one)."
+    )
+
+
+def item_specs(items: list[PackItemInput], field: str = "items") -> list[TemplateItemSpec]:
+    return [
+        TemplateItemSpec(
+            allowance=item.allowance,
+            service_ids=[
+                pk_of(value, "Service", f"{field}.{index}.serviceIds", "service")
+                for value in item.service_ids
+            ],
+        )
+        for index, item in enumerate(items)
+    ]
+
+
+MANAGERS = " Owners and managers only."
+
+
 @strawberry.input(description="A new client.")
 class CreateClientInput:
     name: str = strawberry.field(description="Full name.")
@@ -30,6 +57,20 @@ class CreateClientInput:
 @strawberry.type(description="The result of `createClient`.")
 class CreateClientPayload(Payload):
     client: ClientType | None = strawberry.field(default=None, description="The new client.")
+
+
+@mutation()
+async def create_client(
+    info: Info, input: Annotated[CreateClientInput, INPUT]
+) -> CreateClientPayload:
+    row = await catalog.create_client(
+        actor=actor_of(info),
+        name=input.name,
+        email=input.email,
+        phone=input.phone,
+        notes=input.notes,
+    )
+    return CreateClientPayload(client=ClientType.from_row(row))
 
 
 @strawberry.input(description="Client fields to change; omitted fields stay as they are.")
@@ -44,6 +85,16 @@ class UpdateClientInput:
 @strawberry.type(description="The result of `updateClient`.")
 class UpdateClientPayload(Payload):
     client: ClientType | None = strawberry.field(default=None, description="The client.")
+
+
+@mutation()
+async def update_client(
+    info: Info, input: Annotated[UpdateClientInput, INPUT]
+) -> UpdateClientPayload:
+    client_id = pk_of(input.client_id, "Client", "clientId")
+    changes = changes_of(input, "name", "email", "phone", "notes")
+    row = await catalog.update_client(actor=actor_of(info), client_id=client_id, **changes)
+    return UpdateClientPayload(client=ClientType.from_row(row))
 
 
 @strawberry.input(
@@ -67,6 +118,19 @@ class SetClientBillingPreferencePayload(Payload):
     )
 
 
+@mutation()
+async def set_client_billing_preference(
+    info: Info, input: Annotated[SetClientBillingPreferenceInput, INPUT]
+) -> SetClientBillingPreferencePayload:
+    row = await catalog.set_client_billing_preference(
+        actor=actor_of(info),
+        client_id=pk_of(input.client_id, "Client", "clientId"),
+        pack_id=optional_pk_of(input.pack_id, "Pack", "packId"),
+        service_id=optional_pk_of(input.service_id, "Service", "serviceId"),
+    )
+    return SetClientBillingPreferencePayload(client=ClientType.from_row(row))
+
+
 @strawberry.input(description="A new service.")
 class CreateServiceInput:
     name: str = strawberry.field(description="Display name.")
@@ -78,6 +142,20 @@ class CreateServiceInput:
 @strawberry.type(description="The result of `createService`.")
 class CreateServicePayload(Payload):
     service: ServiceType | None = strawberry.field(default=None, description="The new service.")
+
+
+@mutation()
+async def create_service(
+    info: Info, input: Annotated[CreateServiceInput, INPUT]
+) -> CreateServicePayload:
+    row = await catalog.create_service(
+        actor=actor_of(info),
+        name=input.name,
+        duration_minutes=input.duration_minutes,
+        price=input.price,
+        active=input.active,
+    )
+    return CreateServicePayload(service=ServiceType.from_row(row))
 
 
 @strawberry.input(description="Service fields to change; omitted fields stay as they are.")
@@ -96,14 +174,14 @@ class UpdateServicePayload(Payload):
     service: ServiceType | None = strawberry.field(default=None, description="The service.")
 
 
-@strawberry.input(description="One allowance of a template or custom pack.")
-class PackItemInput:
-    allowance: int = strawberry.field(
-        description="Units in the pack's metric: sessions, minutes, or minor currency units."
-    )
-    service_ids: list[strawberry.ID] = strawberry.field(
-        description="The services it can be used for (at least one)."
-    )
+@mutation()
+async def update_service(
+    info: Info, input: Annotated[UpdateServiceInput, INPUT]
+) -> UpdateServicePayload:
+    service_id = pk_of(input.service_id, "Service", "serviceId")
+    changes = changes_of(input, "name", "duration_minutes", "price", "active")
+    row = await catalog.update_service(actor=actor_of(info), service_id=service_id, **changes)
+    return UpdateServicePayload(service=ServiceType.from_row(row))
 
 
 @strawberry.input(description="A new pack template.")
@@ -136,6 +214,28 @@ class CreatePackTemplatePayload(Payload):
     pack_template: PackTemplateType | None = strawberry.field(
         default=None, description="The new template."
     )
+
+
+@mutation()
+async def create_pack_template(
+    info: Info, input: Annotated[CreatePackTemplateInput, INPUT]
+) -> CreatePackTemplatePayload:
+    row = await catalog.create_pack_template(
+        actor=actor_of(info),
+        name=input.name,
+        metric=models.Metric(input.metric.value),
+        price=input.price,
+        items=item_specs(input.items),
+        description=input.description,
+        session_price=input.session_price,
+        validity_days=input.validity_days,
+        validity_months=input.validity_months,
+        default_service_id=optional_pk_of(
+            input.default_service_id, "Service", "defaultServiceId", "service"
+        ),
+        auto_renew=models.AutoRenew(input.auto_renew.value),
+    )
+    return CreatePackTemplatePayload(pack_template=PackTemplateType.from_row(row))
 
 
 @strawberry.input(
@@ -171,117 +271,6 @@ class UpdatePackTemplatePayload(Payload):
     )
 
 
-@strawberry.input(description="Archive (or restore) a template.")
-class ArchivePackTemplateInput:
-    template_id: strawberry.ID = strawberry.field(description="The template.")
-    archived: bool = strawberry.field(
-        default=True, description="true archives it; false offers it for sale again."
-    )
-
-
-@strawberry.type(description="The result of `archivePackTemplate`.")
-class ArchivePackTemplatePayload(Payload):
-    pack_template: PackTemplateType | None = strawberry.field(
-        default=None, description="The template."
-    )
-
-
-def item_specs(items: list[PackItemInput], field: str = "items") -> list[TemplateItemSpec]:
-    return [
-        TemplateItemSpec(
-            allowance=item.allowance,
-            service_ids=[
-                pk_of(value, "Service", f"{field}.{index}.serviceIds", "service")
-                for value in item.service_ids
-            ],
-        )
-        for index, item in enumerate(items)
-    ]
-
-
-@mutation()
-async def create_client(
-    info: Info, input: Annotated[CreateClientInput, INPUT]
-) -> CreateClientPayload:
-    row = await catalog.create_client(
-        actor=actor_of(info),
-        name=input.name,
-        email=input.email,
-        phone=input.phone,
-        notes=input.notes,
-    )
-    return CreateClientPayload(client=ClientType.from_row(row))
-
-
-@mutation()
-async def update_client(
-    info: Info, input: Annotated[UpdateClientInput, INPUT]
-) -> UpdateClientPayload:
-    client_id = pk_of(input.client_id, "Client", "clientId")
-    changes = changes_of(input, "name", "email", "phone", "notes")
-    row = await catalog.update_client(actor=actor_of(info), client_id=client_id, **changes)
-    return UpdateClientPayload(client=ClientType.from_row(row))
-
-
-@mutation()
-async def set_client_billing_preference(
-    info: Info, input: Annotated[SetClientBillingPreferenceInput, INPUT]
-) -> SetClientBillingPreferencePayload:
-    row = await catalog.set_client_billing_preference(
-        actor=actor_of(info),
-        client_id=pk_of(input.client_id, "Client", "clientId"),
-        pack_id=optional_pk_of(input.pack_id, "Pack", "packId"),
-        service_id=optional_pk_of(input.service_id, "Service", "serviceId"),
-    )
-    return SetClientBillingPreferencePayload(client=ClientType.from_row(row))
-
-
-@mutation()
-async def create_service(
-    info: Info, input: Annotated[CreateServiceInput, INPUT]
-) -> CreateServicePayload:
-    row = await catalog.create_service(
-        actor=actor_of(info),
-        name=input.name,
-        duration_minutes=input.duration_minutes,
-        price=input.price,
-        active=input.active,
-    )
-    return CreateServicePayload(service=ServiceType.from_row(row))
-
-
-@mutation()
-async def update_service(
-    info: Info, input: Annotated[UpdateServiceInput, INPUT]
-) -> UpdateServicePayload:
-    service_id = pk_of(input.service_id, "Service", "serviceId")
-    changes = changes_of(input, "name", "duration_minutes", "price", "active")
-    row = await catalog.update_service(actor=actor_of(info), service_id=service_id, **changes)
-    return UpdateServicePayload(service=ServiceType.from_row(row))
-
-
-@mutation()
-async def create_pack_template(
-    info: Info, input: Annotated[CreatePackTemplateInput, INPUT]
-) -> CreatePackTemplatePayload:
-    row = await catalog.create_pack_template(
-        actor=actor_of(info),
-        name=input.name,
-        metric=models.Metric(input.metric.value),
-        price=input.price,
-        items=item_specs(input.items),
-        description=input.description,
-        session_price=input.session_price,
-        validity_days=input.validity_days,
-        validity_months=input.validity_months,
-        default_service_id=optional_pk_of(
-            input.default_service_id, "Service", "defaultServiceId", "service"
-        ),
-        auto_renew=models.AutoRenew(input.auto_renew.value),
-    )
-    return CreatePackTemplatePayload(pack_template=PackTemplateType.from_row(row))
-
-
 @mutation()
 async def update_pack_template(
     info: Info, input: Annotated[UpdatePackTemplateInput, INPUT]
@@ -314,6 +303,21 @@ async def update_pack_template(
     return UpdatePackTemplatePayload(pack_template=PackTemplateType.from_row(row))
 
 
+@strawberry.input(description="Archive (or restore) a template.")
+class ArchivePackTemplateInput:
+    template_id: strawberry.ID = strawberry.field(description="The template.")
+    archived: bool = strawberry.field(
+        default=True, description="true archives it; false offers it for sale again."
+    )
+
+
+@strawberry.type(description="The result of `archivePackTemplate`.")
+class ArchivePackTemplatePayload(Payload):
+    pack_template: PackTemplateType | None = strawberry.field(
+        default=None, description="The template."
+    )
+
+
 @mutation()
 async def archive_pack_template(
     info: Info, input: Annotated[ArchivePackTemplateInput, INPUT]
@@ -324,9 +328,6 @@ async def archive_pack_template(
         archived=input.archived,
     )
     return ArchivePackTemplatePayload(pack_template=PackTemplateType.from_row(row))
-
-
-MANAGERS = " Owners and managers only."
 
 
 @strawberry.type(description="Clients, services and pack templates.")

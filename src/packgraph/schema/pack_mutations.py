@@ -1,4 +1,5 @@
-"""Inputs and payloads of the pack repairs (managers), payments, notes and tasks."""
+"""Pack repairs (managers), payments, notes and tasks: each mutation's input, payload and
+function side by side, then the area's ``Mutation`` fields."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from packgraph.schema.mutation import INPUT, mutation, optional_pk_of, pk_of
 from packgraph.schema.packs import PackItemType, PackType
 from packgraph.schema.tasks import TaskType
 from packgraph.schema.visits import InvoiceType, PaymentType
+
+MANAGERS = " Owners and managers only."
 
 
 @strawberry.input(
@@ -40,6 +43,24 @@ class CorrectPackBalancePayload(Payload):
     )
 
 
+@mutation()
+async def correct_pack_balance(
+    info: Info, input: Annotated[CorrectPackBalanceInput, INPUT]
+) -> CorrectPackBalancePayload:
+    result = await adjustments.correct_pack_balance(
+        actor=actor_of(info),
+        pack_id=pk_of(input.pack_id, "Pack", "packId"),
+        item_id=pk_of(input.item_id, "PackItem", "itemId"),
+        delta=input.delta,
+        reason=input.reason,
+    )
+    return CorrectPackBalancePayload(
+        pack=PackType.from_row(result.pack),
+        item=PackItemType.from_row(result.item),
+        entry=LedgerEntryType.from_row(result.entry),
+    )
+
+
 @strawberry.input(description="Change or remove a pack's expiry (managers and owners).")
 class ChangePackExpiryInput:
     pack_id: strawberry.ID = strawberry.field(description="The pack.")
@@ -57,6 +78,22 @@ class ChangePackExpiryPayload(Payload):
     note: PackNoteType | None = strawberry.field(
         default=None,
         description="The audit note written when an expired pack was restored, else null.",
+    )
+
+
+@mutation()
+async def change_pack_expiry(
+    info: Info, input: Annotated[ChangePackExpiryInput, INPUT]
+) -> ChangePackExpiryPayload:
+    result = await adjustments.change_pack_expiry(
+        actor=actor_of(info),
+        pack_id=pk_of(input.pack_id, "Pack", "packId"),
+        expires_at=input.expires_at,
+        reason=input.reason,
+    )
+    return ChangePackExpiryPayload(
+        pack=PackType.from_row(result.pack),
+        note=PackNoteType.from_row(result.note) if result.note else None,
     )
 
 
@@ -79,6 +116,21 @@ class CancelPackPayload(Payload):
     )
 
 
+@mutation()
+async def cancel_pack(info: Info, input: Annotated[CancelPackInput, INPUT]) -> CancelPackPayload:
+    result = await adjustments.cancel_pack(
+        actor=actor_of(info),
+        pack_id=pk_of(input.pack_id, "Pack", "packId"),
+        reason=input.reason,
+        refund=input.refund,
+        method=input.method,
+    )
+    return CancelPackPayload(
+        pack=PackType.from_row(result.pack),
+        refund=PaymentType.from_row(result.refund) if result.refund else None,
+    )
+
+
 @strawberry.input(
     description="Delete a pack (managers and owners). Refused with PACK_HAS_INVOICES while "
     "invoice lines are allocated to it."
@@ -94,6 +146,16 @@ class DeletePackPayload(Payload):
     )
     pack: PackType | None = strawberry.field(
         default=None, description="The pack, with `deletedAt` set."
+    )
+
+
+@mutation()
+async def delete_pack(info: Info, input: Annotated[DeletePackInput, INPUT]) -> DeletePackPayload:
+    result = await redemptions.delete_pack(
+        actor=actor_of(info), pack_id=pk_of(input.pack_id, "Pack", "packId")
+    )
+    return DeletePackPayload(
+        deleted_pack_id=global_id("Pack", result.pack.id), pack=PackType.from_row(result.pack)
     )
 
 
@@ -130,87 +192,6 @@ class RecordPaymentPayload(Payload):
     )
 
 
-@strawberry.input(description="A note on a pack.")
-class AddPackNoteInput:
-    pack_id: strawberry.ID = strawberry.field(description="The pack.")
-    text: str = strawberry.field(description="The note.")
-
-
-@strawberry.type(description="The result of `addPackNote`.")
-class AddPackNotePayload(Payload):
-    note: PackNoteType | None = strawberry.field(default=None, description="The new note.")
-    pack: PackType | None = strawberry.field(default=None, description="The pack.")
-
-
-@strawberry.input(description="Mark a task done.")
-class CompleteTaskInput:
-    task_id: strawberry.ID = strawberry.field(description="The task.")
-
-
-@strawberry.type(description="The result of `completeTask`.")
-class CompleteTaskPayload(Payload):
-    task: TaskType | None = strawberry.field(default=None, description="The task, done.")
-
-
-@mutation()
-async def correct_pack_balance(
-    info: Info, input: Annotated[CorrectPackBalanceInput, INPUT]
-) -> CorrectPackBalancePayload:
-    result = await adjustments.correct_pack_balance(
-        actor=actor_of(info),
-        pack_id=pk_of(input.pack_id, "Pack", "packId"),
-        item_id=pk_of(input.item_id, "PackItem", "itemId"),
-        delta=input.delta,
-        reason=input.reason,
-    )
-    return CorrectPackBalancePayload(
-        pack=PackType.from_row(result.pack),
-        item=PackItemType.from_row(result.item),
-        entry=LedgerEntryType.from_row(result.entry),
-    )
-
-
-@mutation()
-async def change_pack_expiry(
-    info: Info, input: Annotated[ChangePackExpiryInput, INPUT]
-) -> ChangePackExpiryPayload:
-    result = await adjustments.change_pack_expiry(
-        actor=actor_of(info),
-        pack_id=pk_of(input.pack_id, "Pack", "packId"),
-        expires_at=input.expires_at,
-        reason=input.reason,
-    )
-    return ChangePackExpiryPayload(
-        pack=PackType.from_row(result.pack),
-        note=PackNoteType.from_row(result.note) if result.note else None,
-    )
-
-
-@mutation()
-async def cancel_pack(info: Info, input: Annotated[CancelPackInput, INPUT]) -> CancelPackPayload:
-    result = await adjustments.cancel_pack(
-        actor=actor_of(info),
-        pack_id=pk_of(input.pack_id, "Pack", "packId"),
-        reason=input.reason,
-        refund=input.refund,
-        method=input.method,
-    )
-    return CancelPackPayload(
-        pack=PackType.from_row(result.pack),
-        refund=PaymentType.from_row(result.refund) if result.refund else None,
-    )
-
-
-@mutation()
-async def delete_pack(info: Info, input: Annotated[DeletePackInput, INPUT]) -> DeletePackPayload:
-    result = await redemptions.delete_pack(
-        actor=actor_of(info), pack_id=pk_of(input.pack_id, "Pack", "packId")
-    )
-    return DeletePackPayload(
-        deleted_pack_id=global_id("Pack", result.pack.id), pack=PackType.from_row(result.pack)
-    )
-
-
 @mutation()
 async def record_payment(
     info: Info, input: Annotated[RecordPaymentInput, INPUT]
@@ -232,6 +213,18 @@ async def record_payment(
     )
 
 
+@strawberry.input(description="A note on a pack.")
+class AddPackNoteInput:
+    pack_id: strawberry.ID = strawberry.field(description="The pack.")
+    text: str = strawberry.field(description="The note.")
+
+
+@strawberry.type(description="The result of `addPackNote`.")
+class AddPackNotePayload(Payload):
+    note: PackNoteType | None = strawberry.field(default=None, description="The new note.")
+    pack: PackType | None = strawberry.field(default=None, description="The pack.")
+
+
 @mutation()
 async def add_pack_note(
     info: Info, input: Annotated[AddPackNoteInput, INPUT]
@@ -244,6 +237,16 @@ async def add_pack_note(
     )
 
 
+@strawberry.input(description="Mark a task done.")
+class CompleteTaskInput:
+    task_id: strawberry.ID = strawberry.field(description="The task.")
+
+
+@strawberry.type(description="The result of `completeTask`.")
+class CompleteTaskPayload(Payload):
+    task: TaskType | None = strawberry.field(default=None, description="The task, done.")
+
+
 @mutation()
 async def complete_task(
     info: Info, input: Annotated[CompleteTaskInput, INPUT]
@@ -252,9 +255,6 @@ async def complete_task(
         actor=actor_of(info), task_id=pk_of(input.task_id, "Task", "taskId")
     )
     return CompleteTaskPayload(task=TaskType.from_row(result.task))
-
-
-MANAGERS = " Owners and managers only."
 
 
 @strawberry.type(description="Pack repairs, payments, notes and tasks.")

@@ -42,6 +42,22 @@ class CustomPackInput:
     )
 
 
+def _custom(custom: CustomPackInput) -> CustomPackSpec:
+    return CustomPackSpec(
+        name=custom.name,
+        metric=models.Metric(custom.metric.value),
+        price=custom.price,
+        items=item_specs(custom.items, "custom.items"),
+        session_price=custom.session_price,
+        validity_days=custom.validity_days,
+        validity_months=custom.validity_months,
+        description=custom.description,
+        default_service_id=optional_pk_of(
+            custom.default_service_id, "Service", "custom.defaultServiceId", "service"
+        ),
+    )
+
+
 @strawberry.input(description="Sell a pack to a client, from a template or custom fields.")
 class SellPackInput:
     client_id: strawberry.ID = strawberry.field(description="The buyer.")
@@ -95,22 +111,6 @@ class SellPackPayload(Payload):
         default=None, description="With useFirstSession: the first session's redemption."
     )
     replayed: bool = strawberry.field(default=False, description=REPLAYED)
-
-
-def _custom(custom: CustomPackInput) -> CustomPackSpec:
-    return CustomPackSpec(
-        name=custom.name,
-        metric=models.Metric(custom.metric.value),
-        price=custom.price,
-        items=item_specs(custom.items, "custom.items"),
-        session_price=custom.session_price,
-        validity_days=custom.validity_days,
-        validity_months=custom.validity_months,
-        description=custom.description,
-        default_service_id=optional_pk_of(
-            custom.default_service_id, "Service", "custom.defaultServiceId", "service"
-        ),
-    )
 
 
 @mutation()

@@ -1,4 +1,5 @@
-"""Inputs and payloads of selling, appointments and redemptions (deducting and giving back)."""
+"""Appointments and redemptions (deducting and giving back): each mutation's input, payload and
+function side by side, then the area's ``Mutation`` fields."""
 
 from __future__ import annotations
 
@@ -23,37 +24,6 @@ from packgraph.schema.packs import PackType
 from packgraph.schema.visits import AppointmentType, InvoiceLineType, InvoiceType
 
 
-@strawberry.input(description="Book a visit.")
-class CreateAppointmentInput:
-    client_id: strawberry.ID = strawberry.field(description="Who is coming.")
-    starts_at: datetime = strawberry.field(description="When (with a timezone).")
-    service_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The service; default: the client's billing setup."
-    )
-    practitioner_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The staff member seeing the client."
-    )
-    chosen_pack_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The pack to charge; default: the client's preferred pack."
-    )
-
-
-@strawberry.type(description="The result of `createAppointment`.")
-class CreateAppointmentPayload(Payload):
-    appointment: AppointmentType | None = strawberry.field(
-        default=None, description="The new appointment."
-    )
-
-
-@strawberry.input(description="Check a client in for a booked visit.")
-class CheckInAppointmentInput:
-    appointment_id: strawberry.ID = strawberry.field(description="The appointment.")
-    no_charge: bool = strawberry.field(
-        default=False, description="Charge nothing and deduct nothing."
-    )
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
-
-
 @strawberry.type(
     description="A check-in or a no-show: the visit, its charge and the redemption, if any."
 )
@@ -76,9 +46,108 @@ class VisitChargePayload(Payload):
     replayed: bool = strawberry.field(default=False, description=REPLAYED)
 
 
+@strawberry.type(description="A deduction from a pack, or units given back to it.")
+class AllocationPayload(Payload):
+    pack: PackType | None = strawberry.field(default=None, description="The pack after the change.")
+    entry: LedgerEntryType | None = strawberry.field(
+        default=None, description="The ledger entry written."
+    )
+    invoice_line: InvoiceLineType | None = strawberry.field(
+        default=None, description="The invoice line."
+    )
+    invoice: InvoiceType | None = strawberry.field(default=None, description="Its invoice.")
+    replayed: bool = strawberry.field(default=False, description=REPLAYED)
+
+
+def _maybe(build: Any, row: Any) -> Any:
+    return build(row) if row is not None else None
+
+
+def _visit_charge(payload_class: type[Any], result: appointments.CheckInResult) -> Any:
+    return payload_class(
+        appointment=AppointmentType.from_row(result.appointment),
+        invoice=_maybe(InvoiceType.from_row, result.invoice),
+        invoice_line=_maybe(InvoiceLineType.from_row, result.line),
+        entry=_maybe(LedgerEntryType.from_row, result.entry),
+        pack=_maybe(PackType.from_row, result.pack),
+        replayed=result.replayed,
+    )
+
+
+def _allocation(payload_class: type[Any], result: Any) -> Any:
+    return payload_class(
+        pack=PackType.from_row(result.pack),
+        entry=LedgerEntryType.from_row(result.entry),
+        invoice_line=InvoiceLineType.from_row(result.line),
+        invoice=InvoiceType.from_row(result.invoice),
+        replayed=result.replayed,
+    )
+
+
+@strawberry.input(description="Book a visit.")
+class CreateAppointmentInput:
+    client_id: strawberry.ID = strawberry.field(description="Who is coming.")
+    starts_at: datetime = strawberry.field(description="When (with a timezone).")
+    service_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The service; default: the client's billing setup."
+    )
+    practitioner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The staff member seeing the client."
+    )
+    chosen_pack_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The pack to charge; default: the client's preferred pack."
+    )
+
+
+@strawberry.type(description="The result of `createAppointment`.")
+class CreateAppointmentPayload(Payload):
+    appointment: AppointmentType | None = strawberry.field(
+        default=None, description="The new appointment."
+    )
+
+
+@mutation()
+async def create_appointment(
+    info: Info, input: Annotated[CreateAppointmentInput, INPUT]
+) -> CreateAppointmentPayload:
+    result = await appointments.create_appointment(
+        actor=actor_of(info),
+        client_id=pk_of(input.client_id, "Client", "clientId"),
+        starts_at=input.starts_at,
+        service_id=optional_pk_of(input.service_id, "Service", "serviceId"),
+        practitioner_id=optional_pk_of(
+            input.practitioner_id, "Staff", "practitionerId", "practitioner"
+        ),
+        chosen_pack_id=optional_pk_of(input.chosen_pack_id, "Pack", "chosenPackId", "pack"),
+    )
+    return CreateAppointmentPayload(appointment=AppointmentType.from_row(result.appointment))
+
+
+@strawberry.input(description="Check a client in for a booked visit.")
+class CheckInAppointmentInput:
+    appointment_id: strawberry.ID = strawberry.field(description="The appointment.")
+    no_charge: bool = strawberry.field(
+        default=False, description="Charge nothing and deduct nothing."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
 @strawberry.type(description="The result of `checkInAppointment`.")
 class CheckInAppointmentPayload(VisitChargePayload):
     pass
+
+
+@mutation()
+async def check_in_appointment(
+    info: Info, input: Annotated[CheckInAppointmentInput, INPUT]
+) -> CheckInAppointmentPayload:
+    result = await appointments.check_in_appointment(
+        actor=actor_of(info),
+        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
+        no_charge=input.no_charge,
+        idempotency_key=input.idempotency_key,
+    )
+    return _visit_charge(CheckInAppointmentPayload, result)
 
 
 @strawberry.input(description="Mark a booked visit as a no-show.")
@@ -93,6 +162,16 @@ class MarkNoShowInput:
 )
 class MarkNoShowPayload(VisitChargePayload):
     pass
+
+
+@mutation()
+async def mark_no_show(info: Info, input: Annotated[MarkNoShowInput, INPUT]) -> MarkNoShowPayload:
+    result = await appointments.mark_no_show(
+        actor=actor_of(info),
+        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
+        idempotency_key=input.idempotency_key,
+    )
+    return _visit_charge(MarkNoShowPayload, result)
 
 
 @strawberry.input(description="Cancel a visit; any redemption it made is reversed.")
@@ -113,6 +192,21 @@ class CancelAppointmentPayload(Payload):
     )
 
 
+@mutation()
+async def cancel_appointment(
+    info: Info, input: Annotated[CancelAppointmentInput, INPUT]
+) -> CancelAppointmentPayload:
+    result = await appointments.cancel_appointment(
+        actor=actor_of(info),
+        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
+    )
+    return CancelAppointmentPayload(
+        appointment=AppointmentType.from_row(result.appointment),
+        entries=[LedgerEntryType.from_row(entry) for entry in result.entries],
+        packs=[PackType.from_row(pack) for pack in result.packs],
+    )
+
+
 @strawberry.input(description="Delete a visit (kept for the investigation, hidden elsewhere).")
 class DeleteAppointmentInput:
     appointment_id: strawberry.ID = strawberry.field(description="The appointment.")
@@ -123,6 +217,17 @@ class DeleteAppointmentPayload(Payload):
     appointment: AppointmentType | None = strawberry.field(
         default=None, description="The appointment, with `deletedAt` set."
     )
+
+
+@mutation()
+async def delete_appointment(
+    info: Info, input: Annotated[DeleteAppointmentInput, INPUT]
+) -> DeleteAppointmentPayload:
+    result = await appointments.delete_appointment(
+        actor=actor_of(info),
+        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
+    )
+    return DeleteAppointmentPayload(appointment=AppointmentType.from_row(result.appointment))
 
 
 @strawberry.input(description="Redeem from a pack without an appointment (a walk-in).")
@@ -136,22 +241,24 @@ class RedeemSessionInput:
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
-@strawberry.type(description="A deduction from a pack, or units given back to it.")
-class AllocationPayload(Payload):
-    pack: PackType | None = strawberry.field(default=None, description="The pack after the change.")
-    entry: LedgerEntryType | None = strawberry.field(
-        default=None, description="The ledger entry written."
-    )
-    invoice_line: InvoiceLineType | None = strawberry.field(
-        default=None, description="The invoice line."
-    )
-    invoice: InvoiceType | None = strawberry.field(default=None, description="Its invoice.")
-    replayed: bool = strawberry.field(default=False, description=REPLAYED)
-
-
 @strawberry.type(description="The result of `redeemSession`.")
 class RedeemSessionPayload(AllocationPayload):
     pass
+
+
+@mutation()
+async def redeem_session(
+    info: Info, input: Annotated[RedeemSessionInput, INPUT]
+) -> RedeemSessionPayload:
+    result = await redemptions.redeem_session(
+        actor=actor_of(info),
+        pack_id=pk_of(input.pack_id, "Pack", "packId"),
+        service_id=pk_of(input.service_id, "Service", "serviceId"),
+        quantity=input.quantity,
+        invoice_id=optional_pk_of(input.invoice_id, "Invoice", "invoiceId"),
+        idempotency_key=input.idempotency_key,
+    )
+    return _allocation(RedeemSessionPayload, result)
 
 
 @strawberry.input(
@@ -169,6 +276,19 @@ class AllocateInvoiceLinePayload(AllocationPayload):
     pass
 
 
+@mutation()
+async def allocate_invoice_line(
+    info: Info, input: Annotated[AllocateInvoiceLineInput, INPUT]
+) -> AllocateInvoiceLinePayload:
+    result = await redemptions.allocate_invoice_line(
+        actor=actor_of(info),
+        line_id=pk_of(input.line_id, "InvoiceLine", "lineId"),
+        pack_id=pk_of(input.pack_id, "Pack", "packId"),
+        idempotency_key=input.idempotency_key,
+    )
+    return _allocation(AllocateInvoiceLinePayload, result)
+
+
 @strawberry.input(description="Remove the pack from an invoice line; its units go back.")
 class UnallocateInvoiceLineInput:
     line_id: strawberry.ID = strawberry.field(description="The invoice line.")
@@ -177,6 +297,16 @@ class UnallocateInvoiceLineInput:
 @strawberry.type(description="The result of `unallocateInvoiceLine`.")
 class UnallocateInvoiceLinePayload(AllocationPayload):
     pass
+
+
+@mutation()
+async def unallocate_invoice_line(
+    info: Info, input: Annotated[UnallocateInvoiceLineInput, INPUT]
+) -> UnallocateInvoiceLinePayload:
+    result = await redemptions.unallocate_invoice_line(
+        actor=actor_of(info), line_id=pk_of(input.line_id, "InvoiceLine", "lineId")
+    )
+    return _allocation(UnallocateInvoiceLinePayload, result)
 
 
 @strawberry.input(description="Move every allocated line from one pack to another, all or nothing.")
@@ -199,135 +329,6 @@ class MoveAllocationsPayload(Payload):
     entries: list[LedgerEntryType] = strawberry.field(
         default_factory=list, description="The REVERSAL and REDEMPTION entries written."
     )
-
-
-def _maybe(build: Any, row: Any) -> Any:
-    return build(row) if row is not None else None
-
-
-@mutation()
-async def create_appointment(
-    info: Info, input: Annotated[CreateAppointmentInput, INPUT]
-) -> CreateAppointmentPayload:
-    result = await appointments.create_appointment(
-        actor=actor_of(info),
-        client_id=pk_of(input.client_id, "Client", "clientId"),
-        starts_at=input.starts_at,
-        service_id=optional_pk_of(input.service_id, "Service", "serviceId"),
-        practitioner_id=optional_pk_of(
-            input.practitioner_id, "Staff", "practitionerId", "practitioner"
-        ),
-        chosen_pack_id=optional_pk_of(input.chosen_pack_id, "Pack", "chosenPackId", "pack"),
-    )
-    return CreateAppointmentPayload(appointment=AppointmentType.from_row(result.appointment))
-
-
-def _visit_charge(payload_class: type[Any], result: appointments.CheckInResult) -> Any:
-    return payload_class(
-        appointment=AppointmentType.from_row(result.appointment),
-        invoice=_maybe(InvoiceType.from_row, result.invoice),
-        invoice_line=_maybe(InvoiceLineType.from_row, result.line),
-        entry=_maybe(LedgerEntryType.from_row, result.entry),
-        pack=_maybe(PackType.from_row, result.pack),
-        replayed=result.replayed,
-    )
-
-
-@mutation()
-async def check_in_appointment(
-    info: Info, input: Annotated[CheckInAppointmentInput, INPUT]
-) -> CheckInAppointmentPayload:
-    result = await appointments.check_in_appointment(
-        actor=actor_of(info),
-        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
-        no_charge=input.no_charge,
-        idempotency_key=input.idempotency_key,
-    )
-    return _visit_charge(CheckInAppointmentPayload, result)
-
-
-@mutation()
-async def mark_no_show(info: Info, input: Annotated[MarkNoShowInput, INPUT]) -> MarkNoShowPayload:
-    result = await appointments.mark_no_show(
-        actor=actor_of(info),
-        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
-        idempotency_key=input.idempotency_key,
-    )
-    return _visit_charge(MarkNoShowPayload, result)
-
-
-@mutation()
-async def cancel_appointment(
-    info: Info, input: Annotated[CancelAppointmentInput, INPUT]
-) -> CancelAppointmentPayload:
-    result = await appointments.cancel_appointment(
-        actor=actor_of(info),
-        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
-    )
-    return CancelAppointmentPayload(
-        appointment=AppointmentType.from_row(result.appointment),
-        entries=[LedgerEntryType.from_row(entry) for entry in result.entries],
-        packs=[PackType.from_row(pack) for pack in result.packs],
-    )
-
-
-@mutation()
-async def delete_appointment(
-    info: Info, input: Annotated[DeleteAppointmentInput, INPUT]
-) -> DeleteAppointmentPayload:
-    result = await appointments.delete_appointment(
-        actor=actor_of(info),
-        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
-    )
-    return DeleteAppointmentPayload(appointment=AppointmentType.from_row(result.appointment))
-
-
-def _allocation(payload_class: type[Any], result: Any) -> Any:
-    return payload_class(
-        pack=PackType.from_row(result.pack),
-        entry=LedgerEntryType.from_row(result.entry),
-        invoice_line=InvoiceLineType.from_row(result.line),
-        invoice=InvoiceType.from_row(result.invoice),
-        replayed=result.replayed,
-    )
-
-
-@mutation()
-async def redeem_session(
-    info: Info, input: Annotated[RedeemSessionInput, INPUT]
-) -> RedeemSessionPayload:
-    result = await redemptions.redeem_session(
-        actor=actor_of(info),
-        pack_id=pk_of(input.pack_id, "Pack", "packId"),
-        service_id=pk_of(input.service_id, "Service", "serviceId"),
-        quantity=input.quantity,
-        invoice_id=optional_pk_of(input.invoice_id, "Invoice", "invoiceId"),
-        idempotency_key=input.idempotency_key,
-    )
-    return _allocation(RedeemSessionPayload, result)
-
-
-@mutation()
-async def allocate_invoice_line(
-    info: Info, input: Annotated[AllocateInvoiceLineInput, INPUT]
-) -> AllocateInvoiceLinePayload:
-    result = await redemptions.allocate_invoice_line(
-        actor=actor_of(info),
-        line_id=pk_of(input.line_id, "InvoiceLine", "lineId"),
-        pack_id=pk_of(input.pack_id, "Pack", "packId"),
-        idempotency_key=input.idempotency_key,
-    )
-    return _allocation(AllocateInvoiceLinePayload, result)
-
-
-@mutation()
-async def unallocate_invoice_line(
-    info: Info, input: Annotated[UnallocateInvoiceLineInput, INPUT]
-) -> UnallocateInvoiceLinePayload:
-    result = await redemptions.unallocate_invoice_line(
-        actor=actor_of(info), line_id=pk_of(input.line_id, "InvoiceLine", "lineId")
-    )
-    return _allocation(UnallocateInvoiceLinePayload, result)
 
 
 @mutation()
