@@ -223,7 +223,7 @@ async def test_a_failing_pack_is_rolled_back_and_left_for_the_next_run(db, monke
     async def broken_renew(conn, *, pack, actor):
         raise RuntimeError("renewal broke")
 
-    monkeypatch.setattr("packgraph.domain.selling.renew_pack", broken_renew)
+    monkeypatch.setattr("packgraph.domain.pack_end.renew_pack", broken_renew)
     report = await process_expiries(now=_now() + timedelta(days=2))
 
     assert report.expired == (plain.id,) and report.failed == (failing.id,)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from packgraph.domain.status import compute_status, refresh_pack
+from packgraph.domain.pack_end import refresh_pack
+from packgraph.domain.status import compute_status
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import EventType, PackItem, PackStatus, Task, TaskKind
 from tests.domain.builders import build_clinic, events_of, reload_pack, sell

@@ -19,14 +19,9 @@ from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
-from packgraph.domain.expiry import announce_expired
+from packgraph.domain.pack_end import apply_pack_end
 from packgraph.domain.payments import apply_payment, check_amount, check_method
-from packgraph.domain.status import (
-    apply_status_effects,
-    compute_status,
-    lock_pack,
-    update_pack_status,
-)
+from packgraph.domain.status import PackEnding, compute_status, lock_pack, update_pack_status
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
     EventType,
@@ -158,7 +153,7 @@ async def correct_pack_balance(
                 **change.payload(),
             },
         )
-        await apply_status_effects(conn, change=change, actor=actor, now=now)
+        await apply_pack_end(conn, change=change, actor=actor, now=now)
     return CorrectionResult(pack=change.pack, item=item, entry=entry)
 
 
@@ -228,10 +223,8 @@ async def change_pack_expiry(
             client_id=pack.client_id,
             payload=payload,
         )
-        if change.changed and change.status_to == PackStatus.EXPIRED:
-            await announce_expired(
-                conn, pack=change.pack, actor=actor, now=now, payload=change.payload()
-            )
+        if change.ending == PackEnding.EXPIRED:
+            await apply_pack_end(conn, change=change, actor=actor, now=now)
     return ExpiryChangeResult(pack=change.pack, note=note)
 
 

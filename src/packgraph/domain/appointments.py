@@ -9,17 +9,10 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.allocation import NewServiceLine, redeem_on_line, release_line
 from packgraph.domain.catalog import get_client, get_service
 from packgraph.domain.clock import local_date, utcnow
-from packgraph.domain.deduction import (
-    allocated_line_fields,
-    auto_deduct,
-    eligible_items,
-    pack_ids_of,
-    record_redemption,
-    release_line,
-    require_pack,
-)
+from packgraph.domain.deduction import auto_deduct, eligible_items, pack_ids_of, require_pack
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.idempotency import run_idempotent
 from packgraph.domain.invoices import business_of, invoice_for_day
@@ -204,27 +197,19 @@ async def _charge_visit(
             using_db=conn,
         )
         return CheckInResult(appointment=appointment, invoice=invoice, line=line)
-    line = await InvoiceLine.create(
-        business_id=actor.business_id,
-        invoice=invoice,
-        kind=LineKind.SERVICE,
-        description=service.name,
-        service=service,
-        appointment=appointment,
-        quantity=1,
-        **allocated_line_fields(deduction, 1),
-        using_db=conn,
-    )
-    entry = await record_redemption(
+    redeemed = await redeem_on_line(
         conn,
         actor=actor,
         deduction=deduction,
-        line=line,
-        appointment_id=appointment.id,
+        line=NewServiceLine(invoice=invoice, service=service, appointment_id=appointment.id),
         now=now,
     )
     return CheckInResult(
-        appointment=appointment, invoice=invoice, line=line, entry=entry, pack=deduction.pack
+        appointment=appointment,
+        invoice=invoice,
+        line=redeemed.line,
+        entry=redeemed.entry,
+        pack=deduction.pack,
     )
 
 

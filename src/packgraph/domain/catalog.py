@@ -3,6 +3,12 @@
 These functions return the stored row. Setup (services, templates, business settings) is for
 managers and owners; clients can be created and edited by any staff member. Integration keys
 cannot write anything.
+
+Why one module of ~500 lines: its four sections (clients, services, pack templates, business
+settings) are small and independent, and the API layer, the demo and the tests address them as
+one namespace (``catalog.create_client(...)``, ``catalog.TemplateItemSpec``). Splitting it means
+changing those call sites, which belongs with the API layer's reorganisation (issue 13), not
+with the domain's.
 """
 
 from __future__ import annotations
@@ -32,14 +38,14 @@ from packgraph.models import (
 )
 
 
-class _Unset(enum.Enum):
+class Unset(enum.Enum):
     UNSET = "UNSET"
 
     def __repr__(self) -> str:
         return "UNSET"
 
 
-UNSET: Final = _Unset.UNSET
+UNSET: Final = Unset.UNSET
 """A keyword argument that was not given (distinct from ``None``, which may mean "clear it")."""
 
 # A century: longer validities serve no business and overflow the calendar (year 9999).
@@ -109,10 +115,10 @@ async def update_client(
     *,
     actor: Actor,
     client_id: int,
-    name: str | _Unset = UNSET,
-    email: str | _Unset = UNSET,
-    phone: str | _Unset = UNSET,
-    notes: str | _Unset = UNSET,
+    name: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    notes: str | Unset = UNSET,
 ) -> Client:
     """Change the given fields of a client."""
     actor.require_staff()
@@ -200,10 +206,10 @@ async def update_service(
     *,
     actor: Actor,
     service_id: int,
-    name: str | _Unset = UNSET,
-    duration_minutes: int | _Unset = UNSET,
-    price: int | _Unset = UNSET,
-    active: bool | _Unset = UNSET,
+    name: str | Unset = UNSET,
+    duration_minutes: int | Unset = UNSET,
+    price: int | Unset = UNSET,
+    active: bool | Unset = UNSET,
 ) -> Service:
     """Change a service. Packs already sold keep their items; only future visits see the change."""
     actor.require_staff()
@@ -384,15 +390,15 @@ async def update_pack_template(
     *,
     actor: Actor,
     template_id: int,
-    name: str | _Unset = UNSET,
-    description: str | _Unset = UNSET,
-    price: int | _Unset = UNSET,
-    session_price: int | _Unset = UNSET,
-    validity_days: int | None | _Unset = UNSET,
-    validity_months: int | None | _Unset = UNSET,
-    default_service_id: int | None | _Unset = UNSET,
-    auto_renew: AutoRenew | _Unset = UNSET,
-    items: Sequence[TemplateItemSpec] | _Unset = UNSET,
+    name: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    price: int | Unset = UNSET,
+    session_price: int | Unset = UNSET,
+    validity_days: int | None | Unset = UNSET,
+    validity_months: int | None | Unset = UNSET,
+    default_service_id: int | None | Unset = UNSET,
+    auto_renew: AutoRenew | Unset = UNSET,
+    items: Sequence[TemplateItemSpec] | Unset = UNSET,
 ) -> PackTemplate:
     """Edit a template. Packs already sold are copies and never change (SPEC §1.3)."""
     actor.require_staff()
@@ -460,13 +466,13 @@ async def archive_pack_template(
 async def update_business_settings(
     *,
     actor: Actor,
-    name: str | _Unset = UNSET,
-    timezone: str | _Unset = UNSET,
-    currency: str | _Unset = UNSET,
-    redemption_requires_full_payment: bool | _Unset = UNSET,
-    redeem_on_no_show: bool | _Unset = UNSET,
-    create_task_on_pack_end: bool | _Unset = UNSET,
-    reminder_days: int | _Unset = UNSET,
+    name: str | Unset = UNSET,
+    timezone: str | Unset = UNSET,
+    currency: str | Unset = UNSET,
+    redemption_requires_full_payment: bool | Unset = UNSET,
+    redeem_on_no_show: bool | Unset = UNSET,
+    create_task_on_pack_end: bool | Unset = UNSET,
+    reminder_days: int | Unset = UNSET,
 ) -> Business:
     """Change the business's settings. Managers and owners only."""
     actor.require_staff()

@@ -19,18 +19,11 @@ from tortoise.expressions import F, Q
 from packgraph.domain.actor import Actor
 from packgraph.domain.clock import local_date
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
-from packgraph.domain.events import append_event
-from packgraph.domain.status import (
-    StatusChange,
-    apply_status_effects,
-    lock_pack,
-    update_pack_status,
-)
+from packgraph.domain.status import StatusChange, lock_pack, update_pack_status
 from packgraph.domain.units import session_number, units_for
 from packgraph.models import (
     Appointment,
     Business,
-    EventType,
     Invoice,
     InvoiceLine,
     LedgerEntry,
@@ -126,67 +119,6 @@ async def deduct(
         f"pack {pack.name!r} does not have {units} {pack.metric.value.lower()} left",
         "packId",
     )
-
-
-async def record_redemption(
-    conn: BaseDBAsyncClient,
-    *,
-    actor: Actor,
-    deduction: Deduction,
-    line: InvoiceLine,
-    appointment_id: int | None,
-    now: datetime,
-    extra: dict | None = None,
-) -> LedgerEntry:
-    """The ledger entry and SESSION_REDEEMED event of a deduction, then the status effects."""
-    entry = await LedgerEntry.create(
-        business_id=actor.business_id,
-        pack_id=deduction.pack.id,
-        item_id=deduction.item.id,
-        kind=LedgerKind.REDEMPTION,
-        quantity=deduction.units,
-        session_number=deduction.session_number,
-        staff_id=actor.staff_id,
-        appointment_id=appointment_id,
-        invoice_line_id=line.id,
-        using_db=conn,
-    )
-    await append_event(
-        conn,
-        actor=actor,
-        type=EventType.SESSION_REDEEMED,
-        pack_id=deduction.pack.id,
-        client_id=deduction.pack.client_id,
-        entry_id=entry.id,
-        payload={
-            "itemId": deduction.item.id,
-            "quantity": deduction.units,
-            "used": deduction.item.used,
-            "allowance": deduction.item.allowance,
-            "sessionNumber": deduction.session_number,
-            "serviceId": line.service_id,
-            "invoiceId": line.invoice_id,
-            "lineId": line.id,
-            "appointmentId": appointment_id,
-            "retrospective": line.retrospective,
-            **(extra or {}),
-            **deduction.change.payload(),
-        },
-    )
-    await apply_status_effects(conn, change=deduction.change, actor=actor, now=now)
-    return entry
-
-
-def allocated_line_fields(deduction: Deduction, quantity: int) -> dict:
-    """An allocated line is charged the pack's session price (SPEC §1.4)."""
-    return {
-        "pack_id": deduction.pack.id,
-        "pack_item_id": deduction.item.id,
-        "units": deduction.units,
-        "session_number": deduction.session_number,
-        "unit_price": deduction.pack.session_price,
-        "amount": deduction.pack.session_price * quantity,
-    }
 
 
 async def give_back(
@@ -342,57 +274,6 @@ async def auto_deduct(
             if error.code not in _PACK_REFUSED:
                 raise
     return None
-
-
-async def release_line(
-    conn: BaseDBAsyncClient,
-    *,
-    actor: Actor,
-    line: InvoiceLine,
-    now: datetime,
-    reason: str = "",
-    charge: bool = True,
-) -> tuple[LedgerEntry, StatusChange]:
-    """Give back an allocated line's units and detach it from its pack (REVERSAL entry and
-    REDEMPTION_REVERSED event). ``charge``: re-price it at the service price, else at zero."""
-    entry, pack = await give_back(conn, actor=actor, line=line, now=now, reason=reason)
-    change = await update_pack_status(conn, pack_id=pack.id, actor=actor, now=now)
-    service = await Service.get_or_none(id=line.service_id).using_db(conn) if charge else None
-    unit_price = service.price if service else 0
-    fields = {
-        "pack_id": None,
-        "pack_item_id": None,
-        "units": 0,
-        "session_number": None,
-        "retrospective": False,
-        "unit_price": unit_price,
-        "amount": unit_price * line.quantity,
-    }
-    await InvoiceLine.filter(id=line.id).using_db(conn).update(**fields)
-    item = await PackItem.get(id=entry.item_id).using_db(conn)
-    await append_event(
-        conn,
-        actor=actor,
-        type=EventType.REDEMPTION_REVERSED,
-        pack_id=pack.id,
-        client_id=pack.client_id,
-        entry_id=entry.id,
-        payload={
-            "itemId": item.id,
-            "quantity": entry.quantity,
-            "used": item.used,
-            "allowance": item.allowance,
-            "sessionNumber": entry.session_number,
-            "invoiceId": line.invoice_id,
-            "lineId": line.id,
-            "appointmentId": line.appointment_id,
-            "reason": reason,
-            **change.payload(),
-        },
-    )
-    line.update_from_dict(fields)
-    await apply_status_effects(conn, change=change, actor=actor, now=now)
-    return entry, change
 
 
 def pack_ids_of(lines: Sequence[InvoiceLine]) -> list[int]:

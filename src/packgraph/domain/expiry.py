@@ -16,24 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.domain.events import append_event
+from packgraph.domain.pack_end import apply_pack_end
+from packgraph.domain.status import StatusChange
 from packgraph.domain.tasks import raise_task
 from packgraph.domain.transaction import write_transaction
-from packgraph.models import (
-    AutoRenew,
-    Business,
-    Event,
-    EventType,
-    Pack,
-    PackStatus,
-    PackTemplate,
-    TaskKind,
-)
+from packgraph.models import Business, EventType, Pack, PackStatus, TaskKind
 
 logger = logging.getLogger(__name__)
 
@@ -152,66 +144,11 @@ async def _expire_pack(*, pack_id: int, business_id: int, now: datetime) -> _Exp
         if not hit:
             return None
         pack = await Pack.get(id=pack_id).using_db(conn)
-        renewed = await announce_expired(
-            conn,
-            pack=pack,
-            actor=actor,
-            now=now,
-            payload={"statusFrom": PackStatus.ACTIVE.value, "statusTo": PackStatus.EXPIRED.value},
+        change = StatusChange(
+            pack=pack, status_from=PackStatus.ACTIVE, status_to=PackStatus.EXPIRED
         )
+        renewed = await apply_pack_end(conn, change=change, actor=actor, now=now)
     return _Expired(renewed_pack_id=renewed.id if renewed is not None else None)
-
-
-async def announce_expired(
-    conn: BaseDBAsyncClient,
-    *,
-    pack: Pack,
-    actor: Actor,
-    now: datetime,
-    payload: dict[str, Any],
-) -> Pack | None:
-    """The consequences of a pack having just become EXPIRED, in the caller's transaction:
-    PACK_EXPIRED, the task (``create_task_on_pack_end``) and the ON_EXPIRY auto-renew.
-
-    Call it only from the transaction whose conditional update made the transition. A pack that
-    expires a second time (restored, then expired again) gets a new event and task but is renewed
-    only the first time, as for PACK_FULLY_USED. Returns the renewed pack, if any.
-    """
-    times = (
-        await Event.filter(pack_id=pack.id, type=EventType.PACK_EXPIRED).using_db(conn).count() + 1
-    )
-    await append_event(
-        conn,
-        actor=actor,
-        type=EventType.PACK_EXPIRED,
-        pack_id=pack.id,
-        client_id=pack.client_id,
-        payload={
-            **payload,
-            "expiresAt": pack.expires_at.isoformat() if pack.expires_at else None,
-            "times": times,
-        },
-    )
-    business = await Business.get(id=pack.business_id).using_db(conn)
-    if business.create_task_on_pack_end:
-        await raise_task(
-            conn,
-            business_id=pack.business_id,
-            kind=TaskKind.PACK_EXPIRED,
-            pack_id=pack.id,
-            client_id=pack.client_id,
-            dedupe_key=f"expired:{pack.id}:{times}",
-            now=now,
-        )
-    if times != 1 or pack.template_id is None:
-        return None
-    template = await PackTemplate.get_or_none(id=pack.template_id).using_db(conn)
-    if template is None or template.archived or template.auto_renew != AutoRenew.ON_EXPIRY:
-        return None
-    # Imported here: selling imports status, which this package's callers import first.
-    from packgraph.domain.selling import renew_pack
-
-    return await renew_pack(conn, pack=pack, actor=actor)
 
 
 async def _remind_pack(

@@ -1,7 +1,8 @@
 """Redeeming, allocating, unallocating, moving allocations and deleting packs (SPEC §1.4, §1.5).
 
-Each operation is one transaction built from the deduction core in ``deduction.py``: the pack row
-locked first, ``used`` changed only by conditional UPDATEs, a ledger entry and an outbox event.
+Each operation is one transaction built from the deduction core in ``deduction.py`` and the line
+helpers in ``allocation.py``: the pack row locked first, ``used`` changed only by conditional
+UPDATEs, a ledger entry and an outbox event, then the ending the change caused (``pack_end.py``).
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from dataclasses import dataclass
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.allocation import (
+    NewServiceLine,
+    allocated_line_fields,
+    redeem_on_line,
+    release_line,
+)
 from packgraph.domain.catalog import get_service
 from packgraph.domain.clock import local_date, utcnow
-from packgraph.domain.deduction import (
-    allocated_line_fields,
-    deduct,
-    give_back,
-    record_redemption,
-    release_line,
-    require_pack,
-    visit_date,
-)
+from packgraph.domain.deduction import deduct, give_back, require_pack, visit_date
 from packgraph.domain.errors import DomainError, ErrorCode, invalid
 from packgraph.domain.events import append_event
 from packgraph.domain.idempotency import run_idempotent
@@ -32,13 +31,11 @@ from packgraph.domain.invoices import (
     get_line,
     invoice_for_day,
 )
-from packgraph.domain.status import (
-    apply_status_effects,
-    lock_pack,
-    update_pack_status,
-)
+from packgraph.domain.pack_end import apply_pack_end
+from packgraph.domain.status import lock_pack, update_pack_status
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
+    Client,
     EventType,
     Invoice,
     InvoiceLine,
@@ -99,21 +96,17 @@ async def redeem_session(
             invoice = await invoice_for_day(conn, actor=actor, client_id=pack.client_id, day=day)
         elif invoice.client_id != pack.client_id:
             raise invalid("the invoice belongs to another client", "invoiceId")
-        line = await InvoiceLine.create(
-            business_id=actor.business_id,
-            invoice=invoice,
-            kind=LineKind.SERVICE,
-            description=service.name,
-            service=service,
-            quantity=quantity,
+        redeemed = await redeem_on_line(
+            conn,
+            actor=actor,
+            deduction=deduction,
+            line=NewServiceLine(invoice=invoice, service=service, quantity=quantity),
+            now=now,
             retrospective=local_date(pack.purchased_at, business.timezone) > invoice.issued_on,
-            **allocated_line_fields(deduction, quantity),
-            using_db=conn,
         )
-        entry = await record_redemption(
-            conn, actor=actor, deduction=deduction, line=line, appointment_id=None, now=now
+        return RedemptionResult(
+            pack=pack, entry=redeemed.entry, line=redeemed.line, invoice=invoice
         )
-        return RedemptionResult(pack=pack, entry=entry, line=line, invoice=invoice)
 
     return await run_idempotent(
         actor=actor,
@@ -176,29 +169,21 @@ async def allocate_invoice_line(
         )
         pack = deduction.pack
         day = await visit_date(conn, line=line, timezone=business.timezone)
-        retrospective = day < local_date(pack.purchased_at, business.timezone)
-        fields = allocated_line_fields(deduction, line.quantity)
-        # The line must still be unallocated: a concurrent allocation of the same line loses.
-        updated = (
-            await InvoiceLine.filter(id=line.id, pack_id__isnull=True)
-            .using_db(conn)
-            .update(retrospective=retrospective, **fields)
-        )
-        if not updated:
-            raise DomainError(
-                ErrorCode.ALREADY_ALLOCATED, "this line is already allocated to a pack", "lineId"
-            )
-        line.update_from_dict({"retrospective": retrospective, **fields})
-        entry = await record_redemption(
+        redeemed = await redeem_on_line(
             conn,
             actor=actor,
             deduction=deduction,
             line=line,
-            appointment_id=line.appointment_id,
             now=now,
+            retrospective=day < local_date(pack.purchased_at, business.timezone),
             extra={"allocated": True},
         )
-        return AllocationResult(pack=pack, entry=entry, line=line, invoice=invoice)
+        if redeemed is None:
+            # A concurrent allocation of the same line committed first.
+            raise DomainError(
+                ErrorCode.ALREADY_ALLOCATED, "this line is already allocated to a pack", "lineId"
+            )
+        return AllocationResult(pack=pack, entry=redeemed.entry, line=line, invoice=invoice)
 
     return await run_idempotent(
         actor=actor,
@@ -352,8 +337,8 @@ async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) 
                     **change.payload(),
                 },
             )
-        await apply_status_effects(conn, change=source_change, actor=actor, now=now)
-        await apply_status_effects(conn, change=target_change, actor=actor, now=now)
+        await apply_pack_end(conn, change=source_change, actor=actor, now=now)
+        await apply_pack_end(conn, change=target_change, actor=actor, now=now)
         return MoveResult(
             from_pack=source_change.pack,
             to_pack=target_change.pack,
@@ -392,8 +377,6 @@ async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
             )
         await Pack.filter(id=pack.id).using_db(conn).update(deleted_at=now)
         pack.deleted_at = now
-        from packgraph.models import Client
-
         await Client.filter(preferred_pack_id=pack.id).using_db(conn).update(preferred_pack_id=None)
         await append_event(
             conn,

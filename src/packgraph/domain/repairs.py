@@ -11,14 +11,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.allocation import NewServiceLine, redeem_on_line
 from packgraph.domain.appointments import CheckInResult
 from packgraph.domain.clock import local_date, utcnow
-from packgraph.domain.deduction import (
-    allocated_line_fields,
-    deduct,
-    record_redemption,
-    require_pack,
-)
+from packgraph.domain.deduction import deduct, require_pack
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.idempotency import run_idempotent
 from packgraph.domain.invoices import business_of, invoice_for_day
@@ -97,25 +93,13 @@ async def charge_appointment(
         )
         day = local_date(appointment.starts_at, business.timezone)
         invoice = await invoice_for_day(conn, actor=actor, client_id=appointment.client_id, day=day)
-        line = await InvoiceLine.create(
-            business_id=actor.business_id,
-            invoice=invoice,
-            kind=LineKind.SERVICE,
-            description=service.name,
-            service=service,
-            appointment=appointment,
-            quantity=1,
-            retrospective=day < local_date(deduction.pack.purchased_at, business.timezone),
-            **allocated_line_fields(deduction, 1),
-            using_db=conn,
-        )
-        entry = await record_redemption(
+        redeemed = await redeem_on_line(
             conn,
             actor=actor,
             deduction=deduction,
-            line=line,
-            appointment_id=appointment.id,
+            line=NewServiceLine(invoice=invoice, service=service, appointment_id=appointment.id),
             now=now,
+            retrospective=day < local_date(deduction.pack.purchased_at, business.timezone),
             extra={"charged": True},
         )
         appointment.status = AppointmentStatus.ATTENDED
@@ -123,8 +107,8 @@ async def charge_appointment(
         return CheckInResult(
             appointment=appointment,
             invoice=invoice,
-            line=line,
-            entry=entry,
+            line=redeemed.line,
+            entry=redeemed.entry,
             pack=deduction.pack,
         )
 

@@ -1,49 +1,48 @@
 """Selling packs (SPEC §1.3): from a template or custom fields, onto an invoice, optionally using
-the first session at once; and auto-renewal (SPEC §1.7)."""
+the first session at once. Making the pack is ``pack_creation.py``'s; auto-renewal (SPEC §1.7)
+is ``pack_end.py``'s."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.allocation import NewServiceLine, redeem_on_line
 from packgraph.domain.catalog import (
     UNSET,
     TemplateItemSpec,
-    _Unset,
+    Unset,
     check_services,
     get_client,
     get_service,
     get_template,
-    template_item_specs,
     validate_pack_fields,
 )
-from packgraph.domain.clock import local_date, utcnow, validity_end
-from packgraph.domain.deduction import allocated_line_fields, deduct, record_redemption
+from packgraph.domain.clock import local_date, utcnow
+from packgraph.domain.deduction import Deduction, deduct
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
-from packgraph.domain.events import append_event
 from packgraph.domain.idempotency import run_idempotent
 from packgraph.domain.invoices import business_of, create_invoice, get_invoice
-from packgraph.domain.search import pack_search_name
-from packgraph.domain.status import compute_status
+from packgraph.domain.pack_creation import (
+    PackSource,
+    add_pack_sale_line,
+    append_pack_sold,
+    create_pack,
+    source_from_template,
+)
 from packgraph.models import (
     Appointment,
     AppointmentStatus,
-    Business,
-    EventType,
     Invoice,
     InvoiceLine,
     LedgerEntry,
     LineKind,
     Metric,
     Pack,
-    PackItem,
-    PackItemService,
-    PackTemplate,
-    PaymentStatus,
     Service,
 )
 
@@ -76,100 +75,11 @@ class SaleResult:
     replayed: bool = False
 
 
-@dataclass(frozen=True)
-class _PackSource:
-    name: str
-    description: str
-    metric: Metric
-    price: int
-    session_price: int
-    validity_days: int | None
-    validity_months: int | None
-    default_service_id: int | None
-    items: list[TemplateItemSpec] = field(default_factory=list)
-    template_id: int | None = None
-
-
-async def _source_from_template(conn: BaseDBAsyncClient, template: PackTemplate) -> _PackSource:
-    return _PackSource(
-        name=template.name,
-        description=template.description,
-        metric=template.metric,
-        price=template.price,
-        session_price=template.session_price,
-        validity_days=template.validity_days,
-        validity_months=template.validity_months,
-        default_service_id=template.default_service_id,
-        items=await template_item_specs(conn, template),
-        template_id=template.id,
-    )
-
-
-async def _create_pack(
-    conn: BaseDBAsyncClient,
-    *,
-    actor: Actor,
-    business: Business,
-    client_id: int,
-    source: _PackSource,
-    discount: int,
-    expires_at: datetime | None | _Unset,
-    purchased_at: datetime,
-    referral: dict,
-) -> Pack:
-    """The pack row and a copy of every item and eligible service: later template edits never
-    reach it."""
-    if expires_at is UNSET:
-        expires_at = validity_end(
-            purchased_at,
-            days=source.validity_days,
-            months=source.validity_months,
-            timezone=business.timezone,
-        )
-    if expires_at is not None and expires_at <= utcnow():
-        raise invalid("the pack would be expired already: give a later expiry", "expiresAt")
-    final_price = source.price - discount
-    items = [(0, spec.allowance) for spec in source.items]
-    pack = await Pack.create(
-        business_id=actor.business_id,
-        client_id=client_id,
-        template_id=source.template_id,
-        name=source.name,
-        search_name=pack_search_name(source.name),
-        description=source.description,
-        metric=source.metric,
-        price=source.price,
-        discount=discount,
-        final_price=final_price,
-        session_price=source.session_price,
-        purchased_at=purchased_at,
-        expires_at=expires_at,
-        status=compute_status(cancelled_at=None, items=items, expires_at=expires_at, now=utcnow()),
-        # A free pack is paid in full by definition (§1.2: payments >= final price).
-        payment_status=PaymentStatus.PAID if final_price == 0 else PaymentStatus.UNPAID,
-        **referral,
-        using_db=conn,
-    )
-    for position, spec in enumerate(source.items):
-        item = await PackItem.create(
-            business_id=actor.business_id,
-            pack=pack,
-            position=position,
-            allowance=spec.allowance,
-            using_db=conn,
-        )
-        for service_id in dict.fromkeys(spec.service_ids):
-            await PackItemService.create(
-                business_id=actor.business_id, item=item, service_id=service_id, using_db=conn
-            )
-    return pack
-
-
 async def _first_session_service(
     conn: BaseDBAsyncClient,
     *,
     actor: Actor,
-    source: _PackSource,
+    source: PackSource,
     service_id: int | None,
     appointment: Appointment | None,
 ) -> Service:
@@ -186,52 +96,6 @@ async def _first_session_service(
     raise invalid("choose the service of the first session", "serviceId")
 
 
-async def _pack_sale_line(
-    conn: BaseDBAsyncClient, *, actor: Actor, invoice: Invoice, pack: Pack
-) -> InvoiceLine:
-    return await InvoiceLine.create(
-        business_id=actor.business_id,
-        invoice=invoice,
-        kind=LineKind.PACK_SALE,
-        description=pack.name,
-        pack=pack,
-        quantity=1,
-        unit_price=pack.final_price,
-        amount=pack.final_price,
-        using_db=conn,
-    )
-
-
-async def _pack_sold_event(
-    conn: BaseDBAsyncClient,
-    *,
-    actor: Actor,
-    pack: Pack,
-    invoice: Invoice,
-    line: InvoiceLine,
-    extra: dict | None = None,
-) -> None:
-    await append_event(
-        conn,
-        actor=actor,
-        type=EventType.PACK_SOLD,
-        pack_id=pack.id,
-        client_id=pack.client_id,
-        payload={
-            "name": pack.name,
-            "templateId": pack.template_id,
-            "price": pack.price,
-            "discount": pack.discount,
-            "finalPrice": pack.final_price,
-            "invoiceId": invoice.id,
-            "invoiceNumber": invoice.number,
-            "lineId": line.id,
-            "status": pack.status.value,
-            **(extra or {}),
-        },
-    )
-
-
 async def sell_pack(
     *,
     actor: Actor,
@@ -239,7 +103,7 @@ async def sell_pack(
     template_id: int | None = None,
     custom: CustomPackSpec | None = None,
     discount: int = 0,
-    expires_at: datetime | None | _Unset = UNSET,
+    expires_at: datetime | None | Unset = UNSET,
     invoice_id: int | None = None,
     use_first_session: bool = False,
     service_id: int | None = None,
@@ -290,7 +154,7 @@ async def sell_pack(
                 raise DomainError(
                     ErrorCode.INVALID_STATE, "this template is archived", "templateId"
                 )
-            source = await _source_from_template(conn, template)
+            source = await source_from_template(conn, template)
         else:
             assert custom is not None
             name = (custom.name or "").strip()
@@ -304,7 +168,7 @@ async def sell_pack(
                 items=custom.items,
             )
             await check_services(conn, actor=actor, items=custom.items)
-            source = _PackSource(
+            source = PackSource(
                 name=name,
                 description=custom.description,
                 metric=Metric(custom.metric),
@@ -345,7 +209,7 @@ async def sell_pack(
                 raise DomainError(
                     ErrorCode.INVALID_STATE, "the appointment is cancelled", "appointmentId"
                 )
-        pack = await _create_pack(
+        pack = await create_pack(
             conn,
             actor=actor,
             business=business,
@@ -378,26 +242,18 @@ async def sell_pack(
                 client_id=client.id,
                 issued_on=local_date(bought, business.timezone),
             )
-        line = await _pack_sale_line(conn, actor=actor, invoice=invoice, pack=pack)
-        await _pack_sold_event(conn, actor=actor, pack=pack, invoice=invoice, line=line)
+        line = await add_pack_sale_line(conn, actor=actor, invoice=invoice, pack=pack)
+        await append_pack_sold(conn, actor=actor, pack=pack, invoice=invoice, line=line)
         if deduction is None:
             return SaleResult(pack=pack, invoice=invoice, line=line)
-        service_line = await _first_session_line(
+        service_line, entry = await _redeem_first_session(
             conn,
             actor=actor,
             invoice=invoice,
             service=service,
             appointment=appointment,
             deduction=deduction,
-        )
-        entry = await record_redemption(
-            conn,
-            actor=actor,
-            deduction=deduction,
-            line=service_line,
-            appointment_id=appointment.id if appointment else None,
             now=now,
-            extra={"firstSession": True},
         )
         return SaleResult(
             pack=deduction.pack, invoice=invoice, line=line, entry=entry, service_line=service_line
@@ -424,18 +280,23 @@ async def sell_pack(
     )
 
 
-async def _first_session_line(
+async def _redeem_first_session(
     conn: BaseDBAsyncClient,
     *,
     actor: Actor,
     invoice: Invoice,
     service: Service,
     appointment: Appointment | None,
-    deduction,
-) -> InvoiceLine:
-    """The first session's SERVICE line. An appointment already charged without a pack has its
-    line allocated instead of a second charge; a booked one is marked attended."""
-    fields = allocated_line_fields(deduction, 1)
+    deduction: Deduction,
+    now: datetime,
+) -> tuple[InvoiceLine, LedgerEntry]:
+    """The first session's SERVICE line and redemption. An appointment already charged without
+    a pack has its line allocated instead of a second charge."""
+    line: InvoiceLine | NewServiceLine = NewServiceLine(
+        invoice=invoice,
+        service=service,
+        appointment_id=appointment.id if appointment else None,
+    )
     if appointment is not None:
         existing = (
             await InvoiceLine.filter(
@@ -445,74 +306,19 @@ async def _first_session_line(
             .order_by("id")
             .first()
         )
-        if existing is not None:
-            updated = (
-                await InvoiceLine.filter(id=existing.id, pack_id__isnull=True)
-                .using_db(conn)
-                .update(**fields)
-            )
-            if not updated:
-                raise DomainError(
-                    ErrorCode.ALREADY_ALLOCATED,
-                    "the appointment's visit is already allocated to a pack",
-                    "appointmentId",
-                )
-            existing.update_from_dict(fields)
-            return existing
-    return await InvoiceLine.create(
-        business_id=actor.business_id,
-        invoice=invoice,
-        kind=LineKind.SERVICE,
-        description=service.name,
-        service=service,
-        appointment_id=appointment.id if appointment else None,
-        quantity=1,
-        **fields,
-        using_db=conn,
-    )
-
-
-async def renew_pack(conn: BaseDBAsyncClient, *, pack: Pack, actor: Actor) -> Pack | None:
-    """Auto-renewal: a new UNPAID pack from ``pack``'s template for the same client, on a new
-    invoice, with a PACK_SOLD event (``renewedFromPackId``). Runs in the caller's transaction.
-
-    Returns None when the template is gone or archived. The caller decides *when* (fully used:
-    ``status.apply_status_effects``; expiry: the expiry job).
-    """
-    if pack.template_id is None:
-        return None
-    template = await PackTemplate.get_or_none(
-        id=pack.template_id, business_id=pack.business_id
-    ).using_db(conn)
-    if template is None or template.archived:
-        return None
-    business = await Business.get(id=pack.business_id).using_db(conn)
-    now = utcnow()
-    source = await _source_from_template(conn, template)
-    renewed = await _create_pack(
+        line = existing or line
+    redeemed = await redeem_on_line(
         conn,
         actor=actor,
-        business=business,
-        client_id=pack.client_id,
-        source=source,
-        discount=0,
-        expires_at=UNSET,
-        purchased_at=now,
-        referral={},
-    )
-    invoice = await create_invoice(
-        conn,
-        actor=actor,
-        client_id=pack.client_id,
-        issued_on=local_date(now, business.timezone),
-    )
-    line = await _pack_sale_line(conn, actor=actor, invoice=invoice, pack=renewed)
-    await _pack_sold_event(
-        conn,
-        actor=actor,
-        pack=renewed,
-        invoice=invoice,
+        deduction=deduction,
         line=line,
-        extra={"renewedFromPackId": pack.id},
+        now=now,
+        extra={"firstSession": True},
     )
-    return renewed
+    if redeemed is None:
+        raise DomainError(
+            ErrorCode.ALREADY_ALLOCATED,
+            "the appointment's visit is already allocated to a pack",
+            "appointmentId",
+        )
+    return redeemed.line, redeemed.entry

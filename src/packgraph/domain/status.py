@@ -1,10 +1,14 @@
 """Pack status (SPEC §1.2) and the pack row lock every pack-changing operation starts with.
 
+Recomputing a status writes no event: :func:`update_pack_status` returns a :class:`StatusChange`
+that says which ending (if any) the change started, and the operation then performs that ending's
+consequences (``pack_end.apply_pack_end``) after its own event.
+
 Lock order, the same in every write operation so PostgreSQL never deadlocks two of them:
 
 0. the appointment row an operation changes (check-in, cancel, sale with first session);
-1. the pack row(s), by primary key (:func:`lock_pack`, or :func:`refresh_pack` when the operation
-   changes nothing else on the pack first);
+1. the pack row(s), by primary key (:func:`lock_pack`, or :func:`update_pack_status` when the
+   operation changes nothing else on the pack first);
 2. the pack items, by primary key (the conditional ``used`` updates);
 3. invoice lines, then the business row (invoice numbers, then the outbox ``seq`` taken by
    ``append_event``).
@@ -18,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -26,20 +31,7 @@ from tortoise.expressions import F, Q
 from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, not_found
-from packgraph.domain.events import append_event
-from packgraph.domain.tasks import raise_task
-from packgraph.models import (
-    AutoRenew,
-    Business,
-    Event,
-    EventType,
-    Pack,
-    PackItem,
-    PackStatus,
-    PackTemplate,
-    PaymentStatus,
-    TaskKind,
-)
+from packgraph.models import Pack, PackItem, PackStatus, PaymentStatus
 
 
 def compute_status(
@@ -69,6 +61,13 @@ def is_open(pack: Pack, now: datetime) -> bool:
     )
 
 
+class PackEnding(StrEnum):
+    """A pack that stopped being redeemable, and the consequences the operation owes for it."""
+
+    FULLY_USED = "FULLY_USED"
+    EXPIRED = "EXPIRED"
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """The pack after a status refresh, with the status before and after it."""
@@ -82,8 +81,18 @@ class StatusChange:
         return self.status_from != self.status_to
 
     @property
-    def became_fully_used(self) -> bool:
-        return self.changed and self.status_to == PackStatus.FULLY_USED
+    def ending(self) -> PackEnding | None:
+        """The ending this change started (used up, or expired, e.g. a unit given back to a
+        fully used pack whose date has passed); None for any other change. Reactivation
+        (FULLY_USED -> ACTIVE) is no ending: the causing event carries ``statusFrom``/``statusTo``.
+        """
+        if not self.changed:
+            return None
+        if self.status_to == PackStatus.EXPIRED:
+            return PackEnding.EXPIRED
+        if self.status_to == PackStatus.FULLY_USED:
+            return PackEnding.FULLY_USED
+        return None
 
     def payload(self) -> dict[str, Any]:
         """``{"statusFrom", "statusTo"}`` when the status changed, else ``{}``."""
@@ -175,72 +184,3 @@ async def update_pack_status(
         await Pack.filter(id=pack_id).using_db(conn).update(status=status_to)
         pack.status = status_to
     return StatusChange(pack=pack, status_from=status_from, status_to=status_to)
-
-
-async def apply_status_effects(
-    conn: BaseDBAsyncClient, *, change: StatusChange, actor: Actor, now: datetime | None = None
-) -> None:
-    """The consequences of a status change: PACK_FULLY_USED, the used-up task, auto-renew
-    ON_FULLY_USED; for a change into EXPIRED, ``expiry.announce_expired`` (PACK_EXPIRED, task,
-    auto-renew ON_EXPIRY).
-
-    Call it after appending the causing operation's own event, so the outbox reads
-    "SESSION_REDEEMED, then PACK_FULLY_USED". Reactivation (FULLY_USED -> ACTIVE) emits nothing
-    here: the causing event carries ``statusFrom``/``statusTo``.
-    """
-    if change.changed and change.status_to == PackStatus.EXPIRED:
-        # E.g. a unit given back to a fully used pack whose date has passed: the same
-        # consequences as when the expiry job expires it (PACK_EXPIRED, task, ON_EXPIRY renew).
-        # Imported here: expiry imports this module.
-        from packgraph.domain.expiry import announce_expired
-
-        await announce_expired(
-            conn, pack=change.pack, actor=actor, now=now or utcnow(), payload=change.payload()
-        )
-        return
-    if not change.became_fully_used:
-        return
-    pack = change.pack
-    times = (
-        await Event.filter(pack_id=pack.id, type=EventType.PACK_FULLY_USED).using_db(conn).count()
-        + 1
-    )
-    await append_event(
-        conn,
-        actor=actor,
-        type=EventType.PACK_FULLY_USED,
-        pack_id=pack.id,
-        client_id=pack.client_id,
-        payload={**change.payload(), "times": times},
-    )
-    business = await Business.get(id=pack.business_id).using_db(conn)
-    if business.create_task_on_pack_end:
-        await raise_task(
-            conn,
-            business_id=pack.business_id,
-            kind=TaskKind.PACK_USED_UP,
-            pack_id=pack.id,
-            client_id=pack.client_id,
-            dedupe_key=f"used_up:{pack.id}:{times}",
-            now=now or utcnow(),
-        )
-    if times == 1 and pack.template_id is not None:
-        template = await PackTemplate.get_or_none(id=pack.template_id).using_db(conn)
-        if template and template.auto_renew == AutoRenew.ON_FULLY_USED and not template.archived:
-            # Imported here: selling imports this module (refresh after use_first_session).
-            from packgraph.domain.selling import renew_pack
-
-            await renew_pack(conn, pack=pack, actor=actor)
-
-
-async def refresh_pack(
-    conn: BaseDBAsyncClient, *, pack_id: int, actor: Actor, now: datetime | None = None
-) -> Pack:
-    """Recompute and store the status, then apply its effects (see :func:`apply_status_effects`).
-
-    Use :func:`update_pack_status` + :func:`apply_status_effects` instead when the operation's
-    own event must carry ``statusFrom``/``statusTo`` and come before PACK_FULLY_USED.
-    """
-    change = await update_pack_status(conn, pack_id=pack_id, actor=actor, now=now)
-    await apply_status_effects(conn, change=change, actor=actor, now=now)
-    return change.pack
