@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "packgraph"
 
 # Imports inside functions that are there for a reason other than a cycle: the command line
 # imports what each command needs when it runs, so `packgraph --help` starts fast.
-LAZY_IMPORTS_ALLOWED = {"cli.py", "demo.py"}
+LAZY_IMPORTS_ALLOWED = {"cli.py"}
 
 
 def import_cycles(package: str = "packgraph") -> list[list[str]]:

@@ -21,6 +21,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from packgraph import metrics, runtime_metrics
 from packgraph.db import config_from_settings
+from packgraph.domain import expiry
 from packgraph.domain.events import notifying
 from packgraph.live.hub import Hub
 from packgraph.middleware import NotifierMiddleware, RequestLogMiddleware
@@ -62,12 +63,7 @@ async def run_expiry_once() -> bool:
     through conditional updates, so concurrent runs only split the work.
     """
     try:
-        from packgraph.domain.expiry import process_expiries
-    except ImportError:
-        log.debug("expiry job: packgraph.domain.expiry is not available")
-        return False
-    try:
-        report = await process_expiries()
+        report = await expiry.process_expiries()
     except Exception:
         metrics.EXPIRY_RUNS.inc(outcome="error")
         log.exception("expiry job failed; it runs again at the next interval")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from packgraph.demo_bulk import bulk_seed
 from packgraph.domain import auth
 from packgraph.domain.actor import Actor
 from packgraph.domain.adjustments import (
@@ -464,8 +465,6 @@ async def seed_demo(
     # Reminders for packs expiring soon and anything else due, as the server's job would.
     await process_expiries(business_id=demo.business.id)
     if clients > len(SCENARIOS):
-        from packgraph.demo_bulk import bulk_seed
-
         await bulk_seed(
             business=demo.business,
             services=list(demo.services.values()),

@@ -25,6 +25,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from packgraph import metrics
+from packgraph.domain import auth
 from packgraph.domain.actor import Actor
 from packgraph.live.broker import CONNECTED, BrokerSupervisor
 from packgraph.live.feed import BusinessFeed, HubStopped, Subscription
@@ -68,9 +69,7 @@ OUTBOX_POLLS = metrics.counter(
 
 
 async def _authenticate(token: str) -> Actor | None:
-    from packgraph.domain.auth import authenticate
-
-    return await authenticate(token)
+    return await auth.authenticate(token)
 
 
 class Hub:
