@@ -24,7 +24,9 @@ from packgraph.domain.catalog import (
     create_pack_template,
     create_service,
 )
+from packgraph.domain.clock import utcnow
 from packgraph.domain.selling import SaleResult, sell_pack
+from packgraph.domain.status import compute_status
 from packgraph.models import (
     AutoRenew,
     Business,
@@ -218,8 +220,6 @@ async def event_types(business_id: int) -> list[str]:
 async def assert_ledger_consistent(pack_id: int) -> None:
     """``used`` equals the sum of the item's ledger entries, within ``0..allowance``, and the
     stored status matches the §1.2 rules."""
-    from packgraph.domain.status import compute_status, utcnow
-
     pack = await Pack.get(id=pack_id)
     items = await PackItem.filter(pack_id=pack_id)
     for item in items:

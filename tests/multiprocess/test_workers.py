@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from tortoise import Tortoise
 
-from packgraph.domain.status import utcnow
+from packgraph.domain.clock import utcnow
 from packgraph.models import Business, Event, EventType, Pack, PackStatus, Task, TaskKind
 from packgraph.resolvers.events import event_cursor
 from tests.api.support import gid, given_catalog, given_pack, make_tenant
