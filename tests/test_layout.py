@@ -9,6 +9,9 @@ graph, and of the imports import-linter cannot see.
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
@@ -58,6 +61,17 @@ def import_cycles(package: str = "packgraph") -> list[list[str]]:
 
 
 def function_local_imports() -> list[str]:
+    # In a process of its own: CPython 3.11's AST builder keeps one recursion counter per
+    # interpreter, so an ast.parse racing another thread's (a traceback being formatted by a
+    # library's thread, after tests/live drops connections) fails with "AST constructor
+    # recursion depth mismatch".
+    result = subprocess.run(
+        [sys.executable, __file__], capture_output=True, text=True, check=True, timeout=120
+    )
+    return json.loads(result.stdout)
+
+
+def _function_local_imports() -> list[str]:
     found = []
     for path in sorted(SRC.rglob("*.py")):
         relative = path.relative_to(SRC).as_posix()
@@ -95,3 +109,7 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
     (package / "three.py").write_text("from circular import one\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert import_cycles("circular") == [["circular.one", "circular.two"]]
+
+
+if __name__ == "__main__":
+    print(json.dumps(_function_local_imports()))
