@@ -23,10 +23,11 @@ same recorded events through the TypeScript code and must reach the same boards.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from packgraph.domain import search
 
 Pack = dict[str, Any]
 
@@ -127,82 +128,20 @@ def pack_matches(pack: Pack, filters: BoardFilters, now: datetime) -> bool:
 
 
 # --- lib/search.ts: the board's search (SPEC §6.7) ----------------------------------------------
-
-# search.ts FOLDED: letters without a decomposition, spelled out.
-FOLDED = {
-    "æ": "ae",
-    "œ": "oe",
-    "ø": "o",
-    "ß": "ss",
-    "ð": "d",
-    "đ": "d",
-    "ħ": "h",
-    "ı": "i",
-    "ł": "l",
-    "ŧ": "t",
-    "þ": "th",
-    "ς": "σ",
-}
-# search.ts SEPARATORS: Unicode's space separators (\p{Z}) and the ASCII controls \t\n\v\f\r.
-_CONTROL_SEPARATORS = set("\t\n\v\f\r")
-
-
-def _folded(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).lower()
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
-    return "".join(FOLDED.get(ch, ch) for ch in text)
-
-
-def _is_word_character(ch: str) -> bool:
-    """A letter or a number (search.ts ``[\\p{L}\\p{N}]``)."""
-    return unicodedata.category(ch)[0] in "LN"
-
-
-def _is_separator(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("Z") or ch in _CONTROL_SEPARATORS
-
-
-def _split(text: str, is_separator: Any) -> list[str]:
-    """``text.split(/[separator]+/u)`` without the empty strings."""
-    words, word = [], []
-    for ch in text:
-        if is_separator(ch):
-            words.append("".join(word))
-            word = []
-        else:
-            word.append(ch)
-    words.append("".join(word))
-    return [w for w in words if w]
-
-
-def search_words(text: str) -> list[str]:
-    """``searchWords``: the runs of letters and digits of the folded text."""
-    return _split(_folded(text), lambda ch: not _is_word_character(ch))
-
-
-def normalise_field(text: str) -> str:
-    """``normaliseField``: a name or email as stored for search."""
-    words = ["".join(filter(_is_word_character, w)) for w in _split(_folded(text), _is_separator)]
-    return " ".join(w for w in words if w)
-
-
-def phone_digits(phone: str) -> str:
-    """``phoneDigits``: the decimal digits of a phone number."""
-    return "".join(
-        ch for ch in unicodedata.normalize("NFKD", phone) if unicodedata.category(ch) == "Nd"
-    )
+# search.ts and domain/search.py are both held to the shared table of cases
+# (frontend/src/lib/searchCases.json), so the fold takes the rule from the server's module.
 
 
 def matches_search(text: str, card: Pack) -> bool:
     """``matchesSearch``: every word in the pack's name or its client's name, phone or email."""
     client = card["client"]
     fields = [
-        normalise_field(card["name"]),
-        normalise_field(client["name"]),
-        phone_digits(client["phone"]),
-        normalise_field(client["email"]),
+        search.normalise(card["name"]),
+        search.normalise(client["name"]),
+        search.phone_digits(client["phone"]),
+        search.normalise(client["email"]),
     ]
-    return all(any(word in field for field in fields) for word in search_words(text))
+    return all(any(word in field for field in fields) for word in search.normalised_words(text))
 
 
 def status_selectable(status: str, filters: BoardFilters) -> bool:

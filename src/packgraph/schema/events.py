@@ -28,7 +28,7 @@ from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from packgraph.schema.enums import PackStatus, mirror
 from packgraph.schema.ledger import LedgerEntryType
 from packgraph.schema.packs import PackType, pack_from_row
-from packgraph.schema.relay import FIRST
+from packgraph.schema.relay import FIRST, connection_of
 from packgraph.schema.tenants import StaffType
 from packgraph.schema.visits import PaymentType
 
@@ -223,17 +223,7 @@ class EventQueries:
             client_id=client_id,
             types=_values(types),
         )
-        edges = [PackEventEdge(cursor=event.cursor, node=event) for event in map(_event, page.rows)]
-        return PackEventConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            count_rows=page.count_rows,
-        )
+        return connection_of(PackEventConnection, page, _event, PackEventEdge)
 
 
 @strawberry.type(description="Live pack events over WebSocket.")

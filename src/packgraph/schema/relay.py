@@ -30,10 +30,13 @@ class CountedConnection(relay.Connection[NodeType], Generic[NodeType]):
 
 
 def connection_of(
-    connection_class: type[Any], page: Page[Row], node_of: Callable[[Row], Any]
+    connection_class: type[Any],
+    page: Page[Row],
+    node_of: Callable[[Row], Any],
+    edge_class: type[Any] = relay.Edge,
 ) -> Any:
     """The connection of one page, each row made a node by ``node_of``."""
-    edges = [relay.Edge(cursor=page.cursor_of(row), node=node_of(row)) for row in page.rows]
+    edges = [edge_class(cursor=page.cursor_of(row), node=node_of(row)) for row in page.rows]
     return connection_class(
         edges=edges,
         page_info=relay.PageInfo(
