@@ -2,8 +2,7 @@
 ``chargeAppointment``, the fix for visits nothing else can charge.
 
 The root area (:class:`DiagnosisMutations`) is composed into ``Mutation`` by
-:mod:`packgraph.schema.root` (``PLUGIN_MODULES``); its resolver lives in
-:mod:`packgraph.resolvers.diagnosis`.
+:mod:`packgraph.schema.root`; ``Pack.diagnosis`` reads through :mod:`packgraph.resolvers.diagnosis`.
 """
 
 from __future__ import annotations

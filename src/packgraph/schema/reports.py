@@ -1,7 +1,7 @@
 """The ``packSummary`` report: the dashboard's Reports tiles and its redemptions chart.
 
-The root area (:class:`ReportQueries`) is composed into ``Query`` by :mod:`packgraph.schema.root`
-(``PLUGIN_MODULES``); its resolver lives in :mod:`packgraph.resolvers.reports`.
+The root area (:class:`ReportQueries`) is composed into ``Query`` by :mod:`packgraph.schema.root`;
+the report is read through :mod:`packgraph.resolvers.reports`.
 """
 
 from __future__ import annotations
