@@ -105,10 +105,6 @@ class Ordering:
         return query.order_by(f"{direction}{self.field}", f"{direction}id")
 
 
-async def _no_rows() -> int:
-    return 0
-
-
 @dataclass(frozen=True)
 class Page(Generic[Row]):
     """One page of a list: its rows, whether more follow, and how to count the whole list."""
@@ -117,7 +113,7 @@ class Page(Generic[Row]):
     has_next_page: bool
     after: str | None
     cursor_of: Callable[[Row], str]
-    count_rows: Callable[[], Awaitable[int]] = _no_rows
+    count_rows: Callable[[], Awaitable[int]]
 
     @classmethod
     def of(
@@ -127,7 +123,7 @@ class Page(Generic[Row]):
         size: int,
         after: str | None,
         cursor_of: Callable[[Row], str],
-        count_rows: Callable[[], Awaitable[int]] = _no_rows,
+        count_rows: Callable[[], Awaitable[int]],
     ) -> Page[Row]:
         """The page of up to ``size + 1`` rows fetched after the cursor (the extra row only
         says whether there is a next page)."""

@@ -18,11 +18,10 @@ from packgraph.domain import repairs
 from packgraph.resolvers.context import Info, actor_of
 from packgraph.resolvers.ids import global_id
 from packgraph.schema.enums import mirror
-from packgraph.schema.ledger import LedgerEntryType
 from packgraph.schema.mutation import IDEMPOTENCY_KEY, INPUT, mutation, pk_of
-from packgraph.schema.packs import PackItemType, PackType
+from packgraph.schema.packs import PackItemType
 from packgraph.schema.visit_mutations import VisitChargePayload
-from packgraph.schema.visits import AppointmentType, InvoiceLineType, InvoiceType
+from packgraph.schema.visits import AppointmentType, InvoiceLineType
 
 DiagnosisCode = mirror(
     domain.FindingCode,
@@ -200,14 +199,7 @@ async def charge_appointment(
         pack_id=pk_of(input.pack_id, "Pack", "packId"),
         idempotency_key=input.idempotency_key,
     )
-    return ChargeAppointmentPayload(
-        appointment=AppointmentType.from_row(result.appointment),
-        invoice=InvoiceType.from_row(result.invoice) if result.invoice else None,
-        invoice_line=InvoiceLineType.from_row(result.line) if result.line else None,
-        entry=LedgerEntryType.from_row(result.entry) if result.entry else None,
-        pack=PackType.from_row(result.pack) if result.pack else None,
-        replayed=result.replayed,
-    )
+    return ChargeAppointmentPayload.of(result)
 
 
 @strawberry.type(description="Repairs suggested by the count investigation.")

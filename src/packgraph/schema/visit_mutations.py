@@ -45,6 +45,18 @@ class VisitChargePayload(Payload):
     )
     replayed: bool = strawberry.field(default=False, description=REPLAYED)
 
+    @classmethod
+    def of(cls, result: Any) -> Any:
+        """The payload of a visit charge (a check-in, a charged no-show, chargeAppointment)."""
+        return cls(
+            appointment=AppointmentType.from_row(result.appointment),
+            invoice=InvoiceType.from_row(result.invoice) if result.invoice else None,
+            invoice_line=InvoiceLineType.from_row(result.line) if result.line else None,
+            entry=LedgerEntryType.from_row(result.entry) if result.entry else None,
+            pack=PackType.from_row(result.pack) if result.pack else None,
+            replayed=result.replayed,
+        )
+
 
 @strawberry.type(description="A deduction from a pack, or units given back to it.")
 class AllocationPayload(Payload):
@@ -57,21 +69,6 @@ class AllocationPayload(Payload):
     )
     invoice: InvoiceType | None = strawberry.field(default=None, description="Its invoice.")
     replayed: bool = strawberry.field(default=False, description=REPLAYED)
-
-
-def _maybe(build: Any, row: Any) -> Any:
-    return build(row) if row is not None else None
-
-
-def _visit_charge(payload_class: type[Any], result: appointments.CheckInResult) -> Any:
-    return payload_class(
-        appointment=AppointmentType.from_row(result.appointment),
-        invoice=_maybe(InvoiceType.from_row, result.invoice),
-        invoice_line=_maybe(InvoiceLineType.from_row, result.line),
-        entry=_maybe(LedgerEntryType.from_row, result.entry),
-        pack=_maybe(PackType.from_row, result.pack),
-        replayed=result.replayed,
-    )
 
 
 def _allocation(payload_class: type[Any], result: Any) -> Any:
@@ -147,7 +144,7 @@ async def check_in_appointment(
         no_charge=input.no_charge,
         idempotency_key=input.idempotency_key,
     )
-    return _visit_charge(CheckInAppointmentPayload, result)
+    return CheckInAppointmentPayload.of(result)
 
 
 @strawberry.input(description="Mark a booked visit as a no-show.")
@@ -171,7 +168,7 @@ async def mark_no_show(info: Info, input: Annotated[MarkNoShowInput, INPUT]) -> 
         appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
         idempotency_key=input.idempotency_key,
     )
-    return _visit_charge(MarkNoShowPayload, result)
+    return MarkNoShowPayload.of(result)
 
 
 @strawberry.input(description="Cancel a visit; any redemption it made is reversed.")
