@@ -70,9 +70,11 @@ def test_the_soak_fails_when_the_subscription_leak_is_put_back(tmp_path):
         *("--duration", "90", "--warmup", "30", "--window", "20", "--sample", "2"),
         *("--server-patch", "tests.soak.reintroduce_leak"),
     )
-    # then the same bounds fail the run, on memory and on tracked objects, and nothing else
+    # then the same bounds fail the run, on memory and on tracked objects; the only other
+    # failure allowed is a request the leaking, slowing server did not answer in time
     failures = report["failures"]
     assert not report["passed"]
     assert any(failure.startswith("memory grows") for failure in failures), failures
     assert any(failure.startswith("tracked objects grow") for failure in failures), failures
-    assert len(failures) == 2, failures
+    expected = ("memory grows", "tracked objects grow", "1 operation(s) or churn session(s)")
+    assert all(failure.startswith(expected) for failure in failures), failures
