@@ -12,7 +12,7 @@ import pytest
 from packgraph.domain.errors import DomainError, ErrorCode
 from packgraph.domain.invoices import add_service_line
 from packgraph.domain.payments import payment_status_for, record_payment
-from packgraph.models import EventType, Pack, PaymentStatus
+from packgraph.models import Event, EventType, Pack, PaymentStatus
 from packgraph.models.visits import Payment
 from tests.domain.builders import (
     add_template,
@@ -369,3 +369,42 @@ async def test_concurrent_invoice_and_pack_payments_never_overpay(db):
     paid = await Payment.filter(invoice_id=sale.invoice.id).values_list("amount", flat=True)
     assert sum(paid) == 800_00
     await _assert_pack_money_consistent(sale.pack.id)
+
+
+async def test_paying_a_shared_invoice_changes_only_the_packs_the_money_reaches(db):
+    """Issue 23: a pack the payment does not reach keeps its version and ``updated_at`` (a
+    dashboard replaces a card only when an event brings a higher version, and none comes for it);
+    the pack it reaches moves both, with its event."""
+    clinic = await build_clinic()
+    first = await sell(clinic)  # 800
+    second = await sell(clinic, invoice_id=first.invoice.id)  # 800, on the same invoice
+    before = {pack.id: await reload_pack(pack.id) for pack in (first.pack, second.pack)}
+
+    result = await record_payment(
+        actor=clinic.staff, amount=800_00, method="CARD", invoice_id=first.invoice.id
+    )
+
+    assert [pack.id for pack in result.packs] == [first.pack.id]
+    untouched = await reload_pack(second.pack.id)
+    assert untouched.version == before[second.pack.id].version
+    assert untouched.updated_at == before[second.pack.id].updated_at
+    assert [e.type for e in await Event.filter(pack_id=second.pack.id)] == [EventType.PACK_SOLD]
+    paid = await reload_pack(first.pack.id)
+    assert paid.version == before[first.pack.id].version + 1
+    assert paid.updated_at > before[first.pack.id].updated_at
+    # A refund reaches the first pack only, the same way.
+    await record_payment(
+        actor=clinic.staff, amount=-100_00, method="CARD", invoice_id=first.invoice.id
+    )
+    assert (await reload_pack(second.pack.id)).version == before[second.pack.id].version
+    assert (await reload_pack(first.pack.id)).version == before[first.pack.id].version + 2
+
+
+async def test_a_payment_on_a_pack_moves_its_updated_at(db):
+    clinic = await build_clinic()
+    sale = await sell(clinic)
+    before = await reload_pack(sale.pack.id)
+    await record_payment(actor=clinic.staff, amount=100_00, method="CASH", pack_id=sale.pack.id)
+    after = await reload_pack(sale.pack.id)
+    assert after.version == before.version + 1
+    assert after.updated_at > before.updated_at

@@ -22,7 +22,7 @@ from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.domain.events import append_event
 from packgraph.domain.pack_end import apply_pack_end
-from packgraph.domain.status import StatusChange
+from packgraph.domain.status import StatusChange, changed_now
 from packgraph.domain.tasks import raise_task
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import Business, EventType, Pack, PackStatus, TaskKind
@@ -139,7 +139,7 @@ async def _expire_pack(*, pack_id: int, business_id: int, now: datetime) -> _Exp
                 expires_at__lte=now,
             )
             .using_db(conn)
-            .update(status=PackStatus.EXPIRED, version=F("version") + 1)
+            .update(status=PackStatus.EXPIRED, **changed_now())
         )
         if not hit:
             return None
@@ -170,7 +170,7 @@ async def _remind_pack(
             .update(
                 expiry_reminder_sent_at=now,
                 expiry_reminder_for=expires_at,
-                version=F("version") + 1,
+                **changed_now(),
             )
         )
         if not hit:

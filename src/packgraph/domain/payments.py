@@ -15,7 +15,9 @@ then from the packs in reverse line order. A payment on a pack is attached to th
 sold it. Either way the invoice's net payments stay within ``0..invoice total``.
 
 Lock order (see ``domain/status.py``): the pack rows by primary key, then the invoice row, then
-the business row (the outbox ``seq``).
+the business row (the outbox ``seq``). The packs are locked without a new version; each pack the
+money reaches gets its next version and ``updated_at`` with its payment row and event, and a pack
+on the same invoice that the money does not reach is left exactly as it was (issue 23).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
-from packgraph.domain.status import lock_pack
+from packgraph.domain.status import changed_now, lock_pack
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
     EventType,
@@ -173,7 +175,7 @@ async def _pay_pack(
     writer: _PaymentWriter, *, amount: int, pack_id: int, invoice_id: int | None
 ) -> None:
     conn, actor = writer.conn, writer.actor
-    pack = await lock_pack(conn, pack_id=pack_id, actor=actor)
+    pack = await lock_pack(conn, pack_id=pack_id, actor=actor, bump=False)
     sale_line = (
         await InvoiceLine.filter(pack_id=pack.id, kind=LineKind.PACK_SALE)
         .using_db(conn)
@@ -205,11 +207,12 @@ async def _pay_invoice(writer: _PaymentWriter, *, amount: int, invoice_id: int) 
     )
     packs: dict[int, Pack] = {}
     for pack_id in sorted({line.pack_id for line in sale_lines}):
-        # Lock in primary-key order like every other pack-changing operation (status.py).
+        # Lock in primary-key order like every other pack-changing operation (status.py), without
+        # a new version: only the packs the money reaches change (move_pack_money bumps them).
         locked = await (
             Pack.filter(id=pack_id, business_id=actor.business_id, deleted_at__isnull=True)
             .using_db(conn)
-            .update(version=F("version") + 1)
+            .update(version=F("version"))
         )
         if locked:
             packs[pack_id] = await Pack.get(id=pack_id).using_db(conn)
@@ -326,7 +329,9 @@ class _PaymentWriter:
             query = query.filter(amount_paid__lte=F("final_price") - amount)
         else:
             query = query.filter(amount_paid__gte=-amount)
-        moved = await query.using_db(conn).update(amount_paid=F("amount_paid") + amount)
+        moved = await query.using_db(conn).update(
+            amount_paid=F("amount_paid") + amount, **changed_now()
+        )
         if not moved:
             if amount > 0:
                 due = max(0, pack.final_price - pack.amount_paid)

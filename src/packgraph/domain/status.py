@@ -34,6 +34,14 @@ from packgraph.domain.errors import DomainError, ErrorCode, not_found
 from packgraph.models import Pack, PackItem, PackStatus, PaymentStatus
 
 
+def changed_now() -> dict[str, Any]:
+    """The fields set with every visible change of a pack row: the next ``version`` and
+    ``updated_at`` (the wall clock, even when the operation runs at another ``now``). Written only
+    with an event in the same transaction, so a version is never skipped silently and the pack an
+    event delivers is the pack a fresh read returns."""
+    return {"version": F("version") + 1, "updated_at": utcnow()}
+
+
 def compute_status(
     *,
     cancelled_at: datetime | None,
@@ -109,8 +117,13 @@ async def lock_pack(
     require_open: bool = False,
     require_paid: bool = False,
     now: datetime | None = None,
+    bump: bool = True,
 ) -> Pack:
     """Lock the pack row (bumping ``version``) and return it, or raise why it cannot be used.
+
+    ``bump=False`` locks without changing the row, for an operation that may leave this pack as
+    it is (a payment decides which packs its money reaches after the lock) and bumps with
+    :func:`changed_now` the ones it does change.
 
     The conditions are in the UPDATE's WHERE clause, so the row count decides: a pack cancelled,
     used up or expired by a concurrent transaction is refused after that transaction commits
@@ -125,7 +138,8 @@ async def lock_pack(
         )
     if require_paid:
         query = query.filter(payment_status=PaymentStatus.PAID)
-    updated = await query.using_db(conn).update(version=F("version") + 1)
+    fields = changed_now() if bump else {"version": F("version")}
+    updated = await query.using_db(conn).update(**fields)
     pack = (
         await Pack.filter(id=pack_id, business_id=actor.business_id, deleted_at__isnull=True)
         .using_db(conn)
@@ -170,7 +184,7 @@ async def update_pack_status(
         updated = (
             await Pack.filter(id=pack_id, business_id=actor.business_id)
             .using_db(conn)
-            .update(version=F("version") + 1)
+            .update(**changed_now())
         )
         if not updated:
             raise not_found("pack", "packId")
