@@ -178,6 +178,11 @@ class FrontDesk:
                 "items": [{"allowance": 5, "serviceIds": [self.services[1]]}],
             }
         variant = c % 6
+        if c % 12 == 6:
+            # On the invoice of one of the client's packs: one invoice then sells several.
+            same = self._pack(a, client_id=client_id)
+            if same is not None and same.client_id == client_id:
+                values["invoiceId"] = same.invoice_id
         if variant == 1:
             values["discount"] = 30_00
         elif variant == 2:
@@ -339,20 +344,13 @@ class FrontDesk:
             )
 
     async def _pay_invoice(self, a: int, b: int, c: int) -> None:
-        """A payment on the pack's sale invoice (each invoice here sells one pack).
-
-        Issue 23 (open): paying an invoice bumps the version of every pack sold on it, also of a
-        pack that gets none of the money (paid up or cancelled), and writes no event for it, so
-        its card goes stale. Only invoices whose pack receives money are paid here; lift the guard
-        once issue 23 is fixed."""
+        """A payment on the pack's sale invoice, which may sell other packs too (``_sell``), some
+        of them paid up or cancelled: only the packs the money reaches change (issue 23)."""
         pack = self._pack(a)
         if pack is None:
             return
-        current = await self._current(pack)
-        due = current["balanceDue"]
-        if current["status"] == "CANCELLED" or due <= 0:
-            return  # issue 23
-        amount = min(due, (10_00, 100_00, due)[b % 3])
+        due = (await self._current(pack))["balanceDue"]
+        amount = max(1, min(due, (10_00, 100_00, due)[b % 3]))
         await self._mutate(
             "recordPayment", {"invoiceId": pack.invoice_id, "amount": amount, "method": "CASH"}
         )

@@ -28,9 +28,9 @@ Without the variable the tests never write it (``make test`` leaves the tree cle
 compare against their own live run, and the tour fails when the committed recording no longer
 has its outline (filters, event types, board sizes, card fields): then regenerate it.
 
-Left out on purpose: paying an invoice that sells several packs (issue 23: it bumps the version of
-packs that get none of the money without an event; see ``FrontDesk._pay_invoice``). The random
-test runs ``PACKGRAPH_LIVE_BOARD_EXAMPLES`` programs (default 4, fixed by ``derandomize``).
+Invoices that sell several packs are paid too, so a pack the money does not reach must keep its
+card (issue 23). The random test runs ``PACKGRAPH_LIVE_BOARD_EXAMPLES`` programs (default 4,
+fixed by ``derandomize``).
 """
 
 from __future__ import annotations
