@@ -223,33 +223,22 @@ class PackLedgerMachine(RuleBasedStateMachine):
 
     # --- rules --------------------------------------------------------------------------------
 
-    @rule(template=INDEX, expires=st.booleans())
-    def sell_pack(self, template, expires):
+    @rule(template=INDEX, expires=st.booleans(), invoice=st.none() | INDEX)
+    def sell_pack(self, template, expires, invoice):
+        """A new invoice, or (``invoice``) an existing one, so that a payment on it reaches
+        several packs."""
+
         async def operation():
             sale = await sell(
                 self.clinic,
                 template=_pick(self.templates, template),
                 purchased_at=_now() - timedelta(days=2),
                 expires_at=_now() + timedelta(days=60) if expires else None,
+                invoice_id=None if invoice is None else _pick(self.invoices, invoice),
             )
             self.packs.append(sale.pack.id)
-            self.invoices.append(sale.invoice.id)
-            return sale
-
-        self.step(operation, lambda sale: [])
-
-    @rule(template=INDEX, invoice=INDEX)
-    def sell_on_an_invoice(self, template, invoice):
-        """A second pack on an existing invoice: payments on that invoice then reach several."""
-
-        async def operation():
-            sale = await sell(
-                self.clinic,
-                template=_pick(self.templates, template),
-                purchased_at=_now() - timedelta(days=2),
-                invoice_id=_pick(self.invoices, invoice),
-            )
-            self.packs.append(sale.pack.id)
+            if sale.invoice.id not in self.invoices:
+                self.invoices.append(sale.invoice.id)
             return sale
 
         self.step(operation, lambda sale: [])
