@@ -41,7 +41,7 @@ def database_factories(tmp_path_factory: pytest.TempPathFactory):
             pass
 
 
-async def _fresh_database(factory: DatabaseFactory) -> str:
+async def fresh_database(factory: DatabaseFactory) -> str:
     try:
         return await factory.create()
     except ServiceUnavailable as error:
@@ -53,7 +53,7 @@ async def _fresh_database(factory: DatabaseFactory) -> str:
 async def database_url(request, database_factories) -> AsyncIterator[str]:
     """A fresh, migrated, empty database of each backend; dropped afterwards."""
     factory = database_factories[request.param]
-    url = await _fresh_database(factory)
+    url = await fresh_database(factory)
     yield url
     await factory.drop(url)
 
@@ -61,7 +61,7 @@ async def database_url(request, database_factories) -> AsyncIterator[str]:
 @pytest.fixture
 async def sqlite_url(database_factories) -> AsyncIterator[str]:
     factory = database_factories["sqlite"]
-    url = await _fresh_database(factory)
+    url = await fresh_database(factory)
     yield url
     await factory.drop(url)
 
@@ -69,7 +69,7 @@ async def sqlite_url(database_factories) -> AsyncIterator[str]:
 @pytest.fixture
 async def postgres_url(database_factories) -> AsyncIterator[str]:
     factory = database_factories["postgres"]
-    url = await _fresh_database(factory)
+    url = await fresh_database(factory)
     yield url
     await factory.drop(url)
 

@@ -33,7 +33,7 @@ from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
-from packgraph.domain.status import changed_now, lock_pack
+from packgraph.domain.status import changed_now, lock_pack, unchanged
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
     EventType,
@@ -212,7 +212,7 @@ async def _pay_invoice(writer: _PaymentWriter, *, amount: int, invoice_id: int) 
         locked = await (
             Pack.filter(id=pack_id, business_id=actor.business_id, deleted_at__isnull=True)
             .using_db(conn)
-            .update(version=F("version"))
+            .update(**unchanged())
         )
         if locked:
             packs[pack_id] = await Pack.get(id=pack_id).using_db(conn)

@@ -42,6 +42,12 @@ def changed_now() -> dict[str, Any]:
     return {"version": F("version") + 1, "updated_at": utcnow()}
 
 
+def unchanged() -> dict[str, Any]:
+    """An UPDATE that changes nothing: it only takes the row's lock (PostgreSQL's row lock,
+    SQLite's write lock), for a pack the operation may leave as it is."""
+    return {"version": F("version")}
+
+
 def compute_status(
     *,
     cancelled_at: datetime | None,
@@ -138,8 +144,7 @@ async def lock_pack(
         )
     if require_paid:
         query = query.filter(payment_status=PaymentStatus.PAID)
-    fields = changed_now() if bump else {"version": F("version")}
-    updated = await query.using_db(conn).update(**fields)
+    updated = await query.using_db(conn).update(**(changed_now() if bump else unchanged()))
     pack = (
         await Pack.filter(id=pack_id, business_id=actor.business_id, deleted_at__isnull=True)
         .using_db(conn)
