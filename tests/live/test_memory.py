@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 
+from bench.graphql_core_memo import memo_sizes
 from graphql import parse
 from graphql.execution.collect_fields import CollectedFields, FieldDetails
 
@@ -133,3 +134,17 @@ def test_only_variables_below_the_root_field_shape_an_events_result():
         "subscription($a: String) { ... on Subscription { packEvents(after: $a) { cursor } } }"
     )
     assert event_variables(on_root.definitions[0], {}) is None
+
+
+async def test_graphql_core_still_grows_its_memo_per_event_without_packgraphs_fix():
+    # given graphql-core alone (the pinned version), one open subscription
+    # when it delivers 10, 100 and 1,000 events
+    sizes = await memo_sizes((10, 100, 1000))
+    # then the subscription's memo holds three entries per event delivered: the upstream defect
+    # server/execution.py works around. When an upgrade fixes it upstream this fails: drop the
+    # workaround (and the pin's reason in pyproject.toml) then.
+    assert [(events, entries) for events, entries, _ in sizes] == [
+        (10, 30),
+        (100, 300),
+        (1000, 3000),
+    ]
