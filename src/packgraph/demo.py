@@ -314,7 +314,7 @@ async def _david(demo: Demo) -> None:
     pack = await demo.sell(david, "hours10", 50)
     await demo.pay(pack, 500_00, 50)
     await demo.visits(david, pack, [("physio", 45), ("massage60", 31), ("massage90", 17)])
-    await demo.pay(pack, 500_00, 17, method="EFTPOS")
+    await demo.pay(pack, 500_00, 17)
     await demo.book(david, "massage60", demo.today_at(11))
 
 
@@ -369,7 +369,11 @@ async def _hannah(demo: Demo) -> None:
     await demo.visits(hannah, pack, [("massage60", 12)])
     refund = await refund_quote(await Pack.get(id=pack.id))
     await cancel_pack(
-        actor=demo.manager, pack_id=pack.id, reason="Moving interstate", refund=refund
+        actor=demo.manager,
+        pack_id=pack.id,
+        reason="Moving interstate",
+        refund=refund,
+        method="BANK_TRANSFER",
     )
     await demo.note(pack, "Refund of the unused sessions approved by Marcus.", demo.manager)
 

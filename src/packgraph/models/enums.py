@@ -25,6 +25,17 @@ class PackStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class PaymentMethod(StrEnum):
+    """How money was received or given back (SPEC §6.1)."""
+
+    CARD = "CARD"
+    CASH = "CASH"
+    BANK_TRANSFER = "BANK_TRANSFER"
+    INSURER = "INSURER"
+    VOUCHER = "VOUCHER"
+    OTHER = "OTHER"
+
+
 class PaymentStatus(StrEnum):
     PAID = "PAID"
     PARTIAL = "PARTIAL"
@@ -68,6 +79,7 @@ class EventType(StrEnum):
     REDEMPTION_REVERSED = "REDEMPTION_REVERSED"
     PACK_CORRECTED = "PACK_CORRECTED"
     PAYMENT_RECORDED = "PAYMENT_RECORDED"
+    PAYMENT_REFUNDED = "PAYMENT_REFUNDED"
     EXPIRY_CHANGED = "EXPIRY_CHANGED"
     PACK_EXPIRING_SOON = "PACK_EXPIRING_SOON"
     PACK_EXPIRED = "PACK_EXPIRED"

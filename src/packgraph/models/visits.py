@@ -7,7 +7,7 @@ from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
 from tortoise.models import Model
 
-from packgraph.models.enums import AppointmentStatus, LineKind
+from packgraph.models.enums import AppointmentStatus, LineKind, PaymentMethod
 
 
 class Appointment(Model):
@@ -103,7 +103,7 @@ class InvoiceLine(Model):
 
 
 class Payment(Model):
-    """Money received (positive) or refunded (negative)."""
+    """Money received (positive) or given back (negative: a refund, with its reason)."""
 
     id = fields.IntField(primary_key=True)
     business = fields.ForeignKeyField(
@@ -116,7 +116,8 @@ class Payment(Model):
         "models.Pack", related_name="payments", null=True, on_delete=fields.SET_NULL
     )
     amount = fields.BigIntField()
-    method = fields.CharField(max_length=32)
+    method = fields.CharEnumField(PaymentMethod, max_length=32)
+    reason = fields.CharField(max_length=500, default="")
     received_at = fields.DatetimeField()
     staff = fields.ForeignKeyField(
         "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
