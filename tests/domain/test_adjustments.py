@@ -16,7 +16,7 @@ from packgraph.domain.adjustments import (
 )
 from packgraph.domain.errors import DomainError, ErrorCode
 from packgraph.domain.expiry import process_expiries
-from packgraph.domain.payments import record_payment
+from packgraph.domain.payments import record_payment, refund_payment
 from packgraph.domain.redemptions import redeem_session
 from packgraph.models import (
     AutoRenew,
@@ -451,7 +451,7 @@ async def test_cancelling_with_a_refund(db):
     await redeem_session(actor=clinic.staff, pack_id=pack.id, service_id=clinic.massage.id)
 
     result = await cancel_pack(
-        actor=clinic.manager, pack_id=pack.id, reason="moved away", refund=720_00
+        actor=clinic.manager, pack_id=pack.id, reason="moved away", refund=720_00, method="CASH"
     )
 
     after = await reload_pack(pack.id)
@@ -460,7 +460,8 @@ async def test_cancelling_with_a_refund(db):
     assert after.amount_paid == 80_00 and after.payment_status == PaymentStatus.PARTIAL
     assert result.pack.status == PackStatus.CANCELLED
     refund = await Payment.get(id=result.refund.id)
-    assert (refund.amount, refund.method, refund.pack_id) == (-720_00, "REFUND", pack.id)
+    assert (refund.amount, refund.method, refund.pack_id) == (-720_00, "CASH", pack.id)
+    assert refund.reason == "moved away"
     cancelled, paid = (await events_of(clinic.business_id))[-2:]
     assert cancelled.type == EventType.PACK_CANCELLED
     assert cancelled.payload["reason"] == "moved away"
@@ -468,7 +469,7 @@ async def test_cancelling_with_a_refund(db):
         "ACTIVE",
         "CANCELLED",
     )
-    assert paid.type == EventType.PAYMENT_RECORDED and paid.payment_id == refund.id
+    assert paid.type == EventType.PAYMENT_REFUNDED and paid.payment_id == refund.id
 
 
 async def test_a_cancelled_pack_cannot_be_redeemed(db):
@@ -499,6 +500,7 @@ async def test_a_refund_above_the_amount_paid_cancels_nothing(db):
         pack_id=pack.id,
         reason="r",
         refund=100_01,
+        method="CARD",
     )
     assert (await reload_pack(pack.id)).status == PackStatus.ACTIVE
 
@@ -509,7 +511,9 @@ async def test_a_refund_above_the_amount_paid_cancels_nothing(db):
         ({"reason": ""}, ErrorCode.REASON_REQUIRED),
         ({"refund": -1}, ErrorCode.INVALID_INPUT),
         ({"refund": 0.5}, ErrorCode.INVALID_INPUT),
-        ({"method": " "}, ErrorCode.INVALID_INPUT),
+        ({"refund": 1, "method": " "}, ErrorCode.INVALID_INPUT),
+        ({"refund": 1, "method": "REFUND"}, ErrorCode.INVALID_INPUT),
+        ({"refund": 1}, ErrorCode.INVALID_INPUT),  # a refund needs its method
         ({"pack_id": 999_999}, ErrorCode.NOT_FOUND),
     ],
 )
@@ -561,8 +565,8 @@ async def test_a_refund_may_follow_on_a_cancelled_pack_but_not_a_payment(db):
         method="CARD",
         pack_id=pack.id,
     )
-    result = await record_payment(
-        actor=clinic.owner, amount=-300_00, method="CARD", pack_id=pack.id
+    result = await refund_payment(
+        actor=clinic.owner, amount=300_00, method="CARD", reason="cancelled", pack_id=pack.id
     )
     assert result.pack.payment_status == PaymentStatus.UNPAID
 

@@ -52,7 +52,8 @@ from packgraph.domain.errors import DomainError
 from packgraph.domain.expiry import process_expiries
 from packgraph.domain.invoices import add_service_line
 from packgraph.domain.notes import add_pack_note
-from packgraph.domain.payments import payment_status_for, record_payment
+from packgraph.domain.payment_allocation import payment_status_for
+from packgraph.domain.payments import record_payment, refund_payment
 from packgraph.domain.redemptions import (
     allocate_invoice_line,
     delete_pack,
@@ -90,6 +91,7 @@ INDEX = st.integers(min_value=0, max_value=50)
 ROLE = st.sampled_from(["owner", "manager", "manager", "staff", "integration"])
 REASON = st.sampled_from(["fix", "paper card", ""])
 AMOUNT = st.sampled_from([-100_00, -1, 0, 1, 50_00, 100_00, 300_00, 1000_00])
+REFUND = st.sampled_from([0, 1, 20_00, 100_00, 1000_00])
 # With ``likely`` the rule picks arguments that can succeed (an unallocated line and an active
 # pack, ...); without it, anything, so failures are exercised too.
 LIKELY = st.booleans()
@@ -308,6 +310,22 @@ class PackLedgerMachine(RuleBasedStateMachine):
     def pay_invoice(self, invoice, amount, role):
         self.pay({"invoice_id": _pick(self.invoices, invoice)}, amount, role)
 
+    def refund(self, where: dict, amount: int, role: str, reason: str) -> None:
+        self.step(
+            lambda: refund_payment(
+                actor=self.actor(role), amount=amount, method="CASH", reason=reason, **where
+            ),
+            lambda r: [EventType.PAYMENT_REFUNDED] * len(r.payments),
+        )
+
+    @rule(pack=INDEX, amount=REFUND, role=ROLE, reason=REASON)
+    def refund_pack(self, pack, amount, role, reason):
+        self.refund({"pack_id": _pick(self.packs, pack)}, amount, role, reason)
+
+    @rule(invoice=INDEX, amount=REFUND, role=ROLE, reason=REASON)
+    def refund_invoice(self, invoice, amount, role, reason):
+        self.refund({"invoice_id": _pick(self.invoices, invoice)}, amount, role, reason)
+
     @rule(service=INDEX)
     def charge_without_pack(self, service):
         async def operation():
@@ -434,9 +452,9 @@ class PackLedgerMachine(RuleBasedStateMachine):
         pack_id = _pick(self.packs, pack)
         self.step(
             lambda: cancel_pack(
-                actor=self.clinic.owner, pack_id=pack_id, reason="r", refund=refund
+                actor=self.clinic.owner, pack_id=pack_id, reason="r", refund=refund, method="CARD"
             ),
-            lambda r: [EventType.PACK_CANCELLED] + ([EventType.PAYMENT_RECORDED] if refund else []),
+            lambda r: [EventType.PACK_CANCELLED] + ([EventType.PAYMENT_REFUNDED] if refund else []),
         )
 
     # --- invariants -----------------------------------------------------------------------------
@@ -480,6 +498,17 @@ class PackLedgerMachine(RuleBasedStateMachine):
         for invoice_id in self.invoices:
             paid = sum(await Payment.filter(invoice_id=invoice_id).values_list("amount", flat=True))
             assert paid >= 0
+        # Money received is positive and comes with a PAYMENT_RECORDED event; money given back is
+        # negative, has its reason and comes with a PAYMENT_REFUNDED event.
+        for payment_id, amount, reason in await Payment.filter(business_id=business_id).values_list(
+            "id", "amount", "reason"
+        ):
+            event = await Event.get(payment_id=payment_id)
+            assert amount != 0
+            assert event.type == (
+                EventType.PAYMENT_REFUNDED if amount < 0 else EventType.PAYMENT_RECORDED
+            )
+            assert bool(reason.strip()) == (amount < 0), (payment_id, amount, reason)
         seqs = (
             await Event.filter(business_id=business_id)
             .order_by("seq")

@@ -1,18 +1,22 @@
-"""Payments and refunds (SPEC §1.2, §1.7): partial payments, refunds, over-payment refused, the
-payment badge kept with conditional updates, and invoice payments allocated to the packs sold on
-the invoice."""
+"""Payments and refunds (SPEC §1.2, §1.7, §6.1): partial payments, refunds (a manager's act, with
+a reason), over-payment refused, the payment badge kept with conditional updates, invoice payments
+allocated to the packs sold on the invoice, and a retried payment recorded once."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
+from tortoise import Tortoise
 
 from packgraph.domain.errors import DomainError, ErrorCode
 from packgraph.domain.invoices import add_service_line
-from packgraph.domain.payments import payment_status_for, record_payment
-from packgraph.models import Event, EventType, Pack, PaymentStatus
+from packgraph.domain.payment_allocation import payment_status_for
+from packgraph.domain.payments import record_payment, refund_payment
+from packgraph.models import Event, EventType, Pack, PaymentMethod, PaymentStatus
 from packgraph.models.visits import Payment
 from tests.domain.builders import (
     add_template,
@@ -32,10 +36,12 @@ async def _assert_pack_money_consistent(pack_id: int) -> None:
     assert pack.payment_status == payment_status_for(paid, pack.final_price)
 
 
-async def _assert_refused(clinic, code: ErrorCode, **kwargs) -> DomainError:
+async def _assert_refused(
+    clinic, code: ErrorCode, operation=record_payment, **kwargs
+) -> DomainError:
     before = await snapshot_counts(clinic.business_id)
     with pytest.raises(DomainError) as error:
-        await record_payment(**kwargs)
+        await operation(**kwargs)
     assert error.value.code == code, error.value
     assert await snapshot_counts(clinic.business_id) == before
     return error.value
@@ -104,23 +110,93 @@ async def test_refund_is_a_negative_payment_at_most_what_was_paid(db):
     await _assert_refused(
         clinic,
         ErrorCode.REFUND_TOO_LARGE,
+        refund_payment,
         actor=clinic.manager,
-        amount=-800_01,
+        amount=800_01,
         method="CARD",
+        reason="moved away",
         pack_id=pack.id,
     )
-    result = await record_payment(
-        actor=clinic.manager, amount=-200_00, method="CARD", pack_id=pack.id
+    result = await refund_payment(
+        actor=clinic.manager, amount=200_00, method="CARD", reason="moved away", pack_id=pack.id
     )
 
     assert result.payment.amount == -200_00
+    assert (result.payment.method, result.payment.reason) == (PaymentMethod.CARD, "moved away")
     assert result.pack.amount_paid == 600_00
     assert result.pack.payment_status == PaymentStatus.PARTIAL
-    event = (await events_of(clinic.business_id, EventType.PAYMENT_RECORDED))[-1]
+    [event] = await events_of(clinic.business_id, EventType.PAYMENT_REFUNDED)
     assert event.payload["refund"] is True
+    assert event.payload["reason"] == "moved away"
+    assert event.payload["amount"] == -200_00
     assert event.payload["paymentStatusFrom"] == "PAID"
-    await record_payment(actor=clinic.manager, amount=-600_00, method="CARD", pack_id=pack.id)
+    await refund_payment(
+        actor=clinic.owner, amount=600_00, method="CASH", reason="closed", pack_id=pack.id
+    )
     assert (await reload_pack(pack.id)).payment_status == PaymentStatus.UNPAID
+    await _assert_pack_money_consistent(pack.id)
+
+
+async def test_refunds_are_a_managers_act_with_a_reason_and_payments_are_positive(db):
+    clinic = await build_clinic()
+    pack = (await sell(clinic)).pack
+    await record_payment(actor=clinic.staff, amount=800_00, method="CARD", pack_id=pack.id)
+    refund = {"amount": 100_00, "method": "CARD", "reason": "goodwill", "pack_id": pack.id}
+
+    await _assert_refused(
+        clinic, ErrorCode.PERMISSION_DENIED, refund_payment, actor=clinic.staff, **refund
+    )
+    for changes, field in (
+        ({"reason": "  "}, "reason"),
+        ({"reason": "x" * 501}, "reason"),
+        ({"amount": -100_00}, "amount"),
+        ({"amount": 0}, "amount"),
+        ({"method": "REFUND"}, "method"),
+    ):
+        error = await _assert_refused(
+            clinic,
+            ErrorCode.INVALID_INPUT,
+            refund_payment,
+            actor=clinic.manager,
+            **{**refund, **changes},
+        )
+        assert error.field == field
+    # A negative payment is not a way round it, for anyone.
+    for actor in (clinic.staff, clinic.owner):
+        error = await _assert_refused(
+            clinic,
+            ErrorCode.INVALID_INPUT,
+            actor=actor,
+            amount=-100_00,
+            method="CARD",
+            pack_id=pack.id,
+        )
+        assert error.field == "amount"
+
+
+async def test_a_retried_payment_is_recorded_once(db):
+    clinic = await build_clinic()
+    pack = (await sell(clinic)).pack
+    payment = {"actor": clinic.staff, "amount": 300_00, "method": "CARD", "pack_id": pack.id}
+
+    first = await record_payment(**payment, idempotency_key="till-7")
+    again = await record_payment(**payment, idempotency_key="till-7")
+
+    assert again.replayed and not first.replayed
+    assert again.payment.id == first.payment.id
+    assert (await reload_pack(pack.id)).amount_paid == 300_00
+    assert len(await events_of(clinic.business_id, EventType.PAYMENT_RECORDED)) == 1
+    await _assert_refused(
+        clinic,
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        **{**payment, "amount": 200_00},
+        idempotency_key="till-7",
+    )
+    # The same for a refund.
+    refund = {"actor": clinic.manager, "amount": 50_00, "method": "CASH", "reason": "r"}
+    await refund_payment(**refund, pack_id=pack.id, idempotency_key="back-1")
+    await refund_payment(**refund, pack_id=pack.id, idempotency_key="back-1")
+    assert (await reload_pack(pack.id)).amount_paid == 250_00
     await _assert_pack_money_consistent(pack.id)
 
 
@@ -132,7 +208,8 @@ async def test_refund_is_a_negative_payment_at_most_what_was_paid(db):
         ({"amount": True}, "amount"),
         ({"amount": 10**15}, "amount"),
         ({"method": "  "}, "method"),
-        ({"method": "X" * 33}, "method"),
+        ({"method": "EFTPOS"}, "method"),
+        ({"method": "card"}, "method"),
         ({"received_at": datetime(2026, 1, 1)}, "receivedAt"),
         ({"pack_id": None}, "invoiceId"),
     ],
@@ -268,13 +345,15 @@ async def test_invoice_refund_comes_off_the_unallocated_part_first_then_packs_in
     await _assert_refused(
         clinic,
         ErrorCode.REFUND_TOO_LARGE,
+        refund_payment,
         actor=clinic.manager,
-        amount=-1280_01,
+        amount=1280_01,
         method="CARD",
+        reason="r",
         invoice_id=first.invoice.id,
     )
-    refund = await record_payment(
-        actor=clinic.manager, amount=-500_00, method="CARD", invoice_id=first.invoice.id
+    refund = await refund_payment(
+        actor=clinic.manager, amount=500_00, method="CARD", reason="r", invoice_id=first.invoice.id
     )
 
     assert [(p.pack_id, p.amount) for p in refund.payments] == [
@@ -393,8 +472,8 @@ async def test_paying_a_shared_invoice_changes_only_the_packs_the_money_reaches(
     assert paid.version == before[first.pack.id].version + 1
     assert paid.updated_at > before[first.pack.id].updated_at
     # A refund reaches the first pack only, the same way.
-    await record_payment(
-        actor=clinic.staff, amount=-100_00, method="CARD", invoice_id=first.invoice.id
+    await refund_payment(
+        actor=clinic.manager, amount=100_00, method="CARD", reason="r", invoice_id=first.invoice.id
     )
     assert (await reload_pack(second.pack.id)).version == before[second.pack.id].version
     assert (await reload_pack(first.pack.id)).version == before[first.pack.id].version + 2
@@ -408,3 +487,44 @@ async def test_a_payment_on_a_pack_moves_its_updated_at(db):
     after = await reload_pack(sale.pack.id)
     assert after.version == before.version + 1
     assert after.updated_at > before.updated_at
+
+
+payment_methods = importlib.import_module("packgraph.migrations.0005_payment_methods")
+
+
+async def test_migration_0005_maps_free_text_methods_and_keeps_what_it_cannot(db):
+    # given payments recorded before methods were an enum, as free text
+    clinic = await build_clinic()
+    pack = (await sell(clinic)).pack
+    connection = Tortoise.get_connection("default")
+    marks = ("$1", "$2") if connection.capabilities.dialect == "postgres" else ("?", "?")
+    texts = {"eftpos": 10, "Bank transfer": 20, "CASH": 30, "PayPal": 40, "HICAPS": 50}
+    for amount in texts.values():
+        await record_payment(actor=clinic.staff, amount=amount, method="CARD", pack_id=pack.id)
+    await refund_payment(actor=clinic.manager, amount=5, method="CARD", reason="r", pack_id=pack.id)
+    # The model no longer accepts free text: written as the old code wrote it.
+    for text, amount in {**texts, "REFUND": -5}.items():
+        await connection.execute_query(
+            f'UPDATE "payment" SET "method" = {marks[0]}, "reason" = \'\' '
+            f'WHERE "amount" = {marks[1]}',
+            [text, amount],
+        )
+
+    # when the migration maps them
+    editor = SimpleNamespace(client=Tortoise.get_connection("default"))
+    await payment_methods.map_payment_methods(None, editor)
+
+    # then every row has an enum method, and a text it could not map is kept in the reason
+    rows = (
+        await Payment.filter(pack_id=pack.id)
+        .order_by("id")
+        .values_list("amount", "method", "reason")
+    )
+    assert rows == [
+        (10, "CARD", ""),
+        (20, "BANK_TRANSFER", ""),
+        (30, "CASH", ""),
+        (40, "OTHER", "method: PayPal"),
+        (50, "INSURER", ""),
+        (-5, "OTHER", payment_methods.LEGACY_REFUND),
+    ]

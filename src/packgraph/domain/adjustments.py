@@ -20,7 +20,8 @@ from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.pack_end import apply_pack_end
-from packgraph.domain.payments import apply_payment, check_amount, check_method
+from packgraph.domain.payment_allocation import apply_payment
+from packgraph.domain.payments import check_amount, check_method
 from packgraph.domain.status import PackEnding, compute_status, lock_pack, update_pack_status
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
@@ -32,6 +33,7 @@ from packgraph.models import (
     PackNote,
     PackStatus,
     Payment,
+    PaymentMethod,
 )
 
 MAX_REASON_LENGTH = 500
@@ -229,21 +231,29 @@ async def change_pack_expiry(
 
 
 async def cancel_pack(
-    *, actor: Actor, pack_id: int, reason: str, refund: int = 0, method: str = "REFUND"
+    *,
+    actor: Actor,
+    pack_id: int,
+    reason: str,
+    refund: int = 0,
+    method: PaymentMethod | str | None = None,
 ) -> CancelResult:
     """Cancel a pack, optionally refunding up to the amount paid (a negative payment).
 
     The pack becomes CANCELLED (it can no longer be redeemed) with ``cancelled_at`` and the
-    reason. Emits PACK_CANCELLED, then PAYMENT_RECORDED for the refund. A refund above the amount
-    paid fails with REFUND_TOO_LARGE and cancels nothing; cancelling twice fails with
-    PACK_NOT_ACTIVE. ``refund_quote`` suggests the refund.
+    reason. Emits PACK_CANCELLED, then PAYMENT_REFUNDED for the refund, which needs a ``method``
+    and carries the cancellation's reason. A refund above the amount paid fails with
+    REFUND_TOO_LARGE and cancels nothing; cancelling twice fails with PACK_NOT_ACTIVE.
+    ``refund_quote`` suggests the refund.
     """
     actor.require_manager("cancel packs")
     reason = _reason(reason, required=True)
     check_amount(refund, "refund")
     if refund < 0:
         raise invalid("the refund is the positive amount given back", "refund")
-    method = check_method(method)
+    if refund and method is None:
+        raise invalid("a refund needs a payment method", "method")
+    method = check_method(method) if refund else None
     now = utcnow()
     async with write_transaction(actor.business_id) as conn:
         pack = await lock_pack(conn, pack_id=pack_id, actor=actor)
@@ -272,6 +282,7 @@ async def cancel_pack(
                 actor=actor,
                 amount=-refund,
                 method=method,
+                reason=reason,
                 pack_id=pack.id,
                 received_at=now,
             )

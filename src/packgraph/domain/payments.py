@@ -1,87 +1,25 @@
-"""Payments and refunds, and the pack payment badge (SPEC §1.2, §1.7).
-
-A payment goes to a pack or to an invoice; a refund is a negative amount. ``pack.amount_paid`` is
-the net of the payments allocated to the pack (``Payment.pack``) and is only changed by
-conditional ``F()`` updates whose WHERE clause carries the bound, so it always stays within
-``0..final_price``; ``payment_status`` is recomputed from it in the same transaction.
-
-Allocation rule for a payment on an invoice that sells packs (``PACK_SALE`` lines): the money goes
-to the packs sold on the invoice in line order, each up to its remaining due (cancelled and deleted
-packs are skipped), and what is left stays on the invoice unallocated. One ``Payment`` row is
-written per pack it reaches plus one for the unallocated rest, each with its own
-``PAYMENT_RECORDED`` event, so ``amount_paid`` always equals the sum of the pack's payment rows.
-A refund on such an invoice is taken back in the reverse order: from the unallocated part first,
-then from the packs in reverse line order. A payment on a pack is attached to the invoice that
-sold it. Either way the invoice's net payments stay within ``0..invoice total``.
-
-Lock order (see ``domain/status.py``): the pack rows by primary key, then the invoice row, then
-the business row (the outbox ``seq``). The packs are locked without a new version; each pack the
-money reaches gets its next version and ``updated_at`` with its payment row and event, and a pack
-on the same invoice that the money does not reach is left exactly as it was (issue 23).
+"""Payments and refunds (SPEC §1.7, §6.1): any staff records money received on a pack or an
+invoice (``record_payment``); managers and owners give money back with a reason
+(``refund_payment``), stored as a negative payment. Both take an idempotency key, so a retried
+request moves money once. Where the money goes is ``payment_allocation``'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Case, F, When
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
-from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
-from packgraph.domain.events import append_event
-from packgraph.domain.status import changed_now, lock_pack, unchanged
-from packgraph.domain.transaction import write_transaction
-from packgraph.models import (
-    EventType,
-    Invoice,
-    InvoiceLine,
-    LineKind,
-    Pack,
-    PackStatus,
-    Payment,
-    PaymentStatus,
-)
+from packgraph.domain.errors import invalid
+from packgraph.domain.idempotency import run_idempotent
+from packgraph.domain.payment_allocation import PaymentResult, apply_payment
+from packgraph.models import PaymentMethod
 
 # Far above any real payment, far below the 64-bit column limit.
 MAX_AMOUNT = 10**12
-MAX_METHOD_LENGTH = 32
-
-
-@dataclass(frozen=True)
-class PaymentResult:
-    """``payment`` is the first row written and ``pack`` the first pack it reached (as it is now).
-
-    A payment on an invoice that reaches several packs writes one row per pack: all of them are in
-    ``payments`` and the packs in ``packs``.
-    """
-
-    payment: Payment
-    pack: Pack | None
-    invoice: Invoice | None
-    payments: tuple[Payment, ...]
-    packs: tuple[Pack, ...]
-
-
-def payment_status_for(amount_paid: int, final_price: int) -> PaymentStatus:
-    """§1.2: PAID when the net paid covers the final price, PARTIAL when above zero, else UNPAID."""
-    if amount_paid >= final_price:
-        return PaymentStatus.PAID
-    if amount_paid > 0:
-        return PaymentStatus.PARTIAL
-    return PaymentStatus.UNPAID
-
-
-def _payment_status_case() -> Case:
-    """The same rule as :func:`payment_status_for`, evaluated by the database on the new row."""
-    return Case(
-        When(amount_paid__gte=F("final_price"), then=PaymentStatus.PAID.value),
-        When(amount_paid__gt=0, then=PaymentStatus.PARTIAL.value),
-        default=PaymentStatus.UNPAID.value,
-    )
+MAX_REASON_LENGTH = 500
 
 
 def check_amount(amount: int, field: str = "amount") -> int:
@@ -92,13 +30,30 @@ def check_amount(amount: int, field: str = "amount") -> int:
     return amount
 
 
-def check_method(method: str) -> str:
-    method = (method or "").strip()
-    if not method:
-        raise invalid("a payment method is required", "method")
-    if len(method) > MAX_METHOD_LENGTH:
-        raise invalid(f"method is at most {MAX_METHOD_LENGTH} characters", "method")
-    return method
+def check_positive_amount(amount: int, field: str = "amount") -> int:
+    check_amount(amount, field)
+    if amount <= 0:
+        raise invalid(f"{field} must be more than zero", field)
+    return amount
+
+
+def check_method(method: PaymentMethod | str | None, field: str = "method") -> PaymentMethod:
+    if method is None or method == "":
+        raise invalid("a payment method is required", field)
+    try:
+        return PaymentMethod(method)
+    except ValueError:
+        choices = ", ".join(member.value for member in PaymentMethod)
+        raise invalid(f"method must be one of {choices}", field) from None
+
+
+def check_refund_reason(reason: str | None, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid("a refund needs a reason", field)
+    if len(reason) > MAX_REASON_LENGTH:
+        raise invalid(f"the reason is at most {MAX_REASON_LENGTH} characters", field)
+    return reason
 
 
 def _check_received_at(received_at: datetime | None) -> datetime:
@@ -109,30 +64,42 @@ def _check_received_at(received_at: datetime | None) -> datetime:
     return received_at.astimezone(UTC)
 
 
+def _check_target(invoice_id: int | None, pack_id: int | None) -> None:
+    if invoice_id is None and pack_id is None:
+        raise invalid("a payment needs an invoice or a pack", "invoiceId")
+
+
 async def record_payment(
     *,
     actor: Actor,
     amount: int,
-    method: str,
+    method: PaymentMethod | str,
     invoice_id: int | None = None,
     pack_id: int | None = None,
     received_at: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> PaymentResult:
-    """Record money received (``amount > 0``) or refunded (``amount < 0``) on a pack or invoice.
+    """Record money received (``amount > 0``) on a pack or an invoice.
 
-    Partial payments are allowed; paying more than is due fails with OVERPAYMENT and refunding more
-    than was paid with REFUND_TOO_LARGE. With both ``pack_id`` and ``invoice_id`` the pack must be
-    sold on that invoice. Emits one PAYMENT_RECORDED per payment row written.
+    Partial payments are allowed; paying more than is due fails with OVERPAYMENT. With both
+    ``pack_id`` and ``invoice_id`` the pack must be sold on that invoice. Emits one
+    PAYMENT_RECORDED per payment row written. Refunds are :func:`refund_payment`.
     """
     actor.require_staff()
-    check_amount(amount)
-    if amount == 0:
-        raise invalid("amount must not be zero", "amount")
+    check_positive_amount(amount)
     method = check_method(method)
+    # The time as given: a retry without one is the same request, whenever it comes.
+    request = {
+        "amount": amount,
+        "method": method.value,
+        "invoice": invoice_id,
+        "pack": pack_id,
+        "receivedAt": received_at,
+    }
     received_at = _check_received_at(received_at)
-    if invoice_id is None and pack_id is None:
-        raise invalid("a payment needs an invoice or a pack", "invoiceId")
-    async with write_transaction(actor.business_id) as conn:
+    _check_target(invoice_id, pack_id)
+
+    async def body(conn: BaseDBAsyncClient) -> PaymentResult:
         return await apply_payment(
             conn,
             actor=actor,
@@ -143,260 +110,66 @@ async def record_payment(
             received_at=received_at,
         )
 
+    return await run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation="record_payment",
+        request=request,
+        result_type=PaymentResult,
+        body=body,
+    )
 
-async def apply_payment(
-    conn: BaseDBAsyncClient,
+
+async def refund_payment(
     *,
     actor: Actor,
     amount: int,
-    method: str,
-    received_at: datetime,
+    method: PaymentMethod | str,
+    reason: str,
     invoice_id: int | None = None,
     pack_id: int | None = None,
+    received_at: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> PaymentResult:
-    """The body of :func:`record_payment` in the caller's transaction (``cancel_pack`` uses it
-    for its refund). Inputs are assumed validated."""
-    writer = _PaymentWriter(conn, actor=actor, method=method, received_at=received_at)
-    if pack_id is not None:
-        await _pay_pack(writer, amount=amount, pack_id=pack_id, invoice_id=invoice_id)
-    else:
-        assert invoice_id is not None
-        await _pay_invoice(writer, amount=amount, invoice_id=invoice_id)
-    return writer.result()
+    """Give back ``amount`` (> 0) of what was paid on a pack or an invoice; managers and owners.
 
+    At most what was paid, net of earlier refunds, on that pack and on its invoice
+    (REFUND_TOO_LARGE otherwise). Written as negative payment rows, taken from an invoice's
+    unallocated money first, then from its packs in reverse line order; one PAYMENT_REFUNDED
+    event per row, with the reason.
+    """
+    actor.require_manager("refund payments")
+    check_positive_amount(amount)
+    method = check_method(method)
+    reason = check_refund_reason(reason)
+    request = {
+        "amount": amount,
+        "method": method.value,
+        "reason": reason,
+        "invoice": invoice_id,
+        "pack": pack_id,
+        "receivedAt": received_at,
+    }
+    received_at = _check_received_at(received_at)
+    _check_target(invoice_id, pack_id)
 
-async def _require_invoice(writer: _PaymentWriter, invoice_id: int) -> None:
-    query = Invoice.filter(id=invoice_id, business_id=writer.actor.business_id)
-    if not await query.using_db(writer.conn).exists():
-        raise not_found("invoice", "invoiceId")
+    async def body(conn: BaseDBAsyncClient) -> PaymentResult:
+        return await apply_payment(
+            conn,
+            actor=actor,
+            amount=-amount,
+            method=method,
+            reason=reason,
+            invoice_id=invoice_id,
+            pack_id=pack_id,
+            received_at=received_at,
+        )
 
-
-async def _pay_pack(
-    writer: _PaymentWriter, *, amount: int, pack_id: int, invoice_id: int | None
-) -> None:
-    conn, actor = writer.conn, writer.actor
-    pack = await lock_pack(conn, pack_id=pack_id, actor=actor, bump=False)
-    sale_line = (
-        await InvoiceLine.filter(pack_id=pack.id, kind=LineKind.PACK_SALE)
-        .using_db(conn)
-        .order_by("id")
-        .first()
+    return await run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation="refund_payment",
+        request=request,
+        result_type=PaymentResult,
+        body=body,
     )
-    if invoice_id is not None and (sale_line is None or sale_line.invoice_id != invoice_id):
-        await _require_invoice(writer, invoice_id)
-        raise invalid("the pack is not sold on this invoice", "packId")
-    if amount > 0 and pack.status == PackStatus.CANCELLED:
-        raise DomainError(
-            ErrorCode.PACK_NOT_ACTIVE, f"pack {pack.name!r} is cancelled: only refunds", "packId"
-        )
-    if sale_line is not None:
-        await writer.lock_invoice(sale_line.invoice_id)
-        writer.check_invoice_bounds(amount)
-    await writer.move_pack_money(pack, amount)
-
-
-async def _pay_invoice(writer: _PaymentWriter, *, amount: int, invoice_id: int) -> None:
-    conn, actor = writer.conn, writer.actor
-    await _require_invoice(writer, invoice_id)
-    sale_lines = (
-        await InvoiceLine.filter(
-            invoice_id=invoice_id, kind=LineKind.PACK_SALE, pack_id__isnull=False
-        )
-        .using_db(conn)
-        .order_by("id")
-    )
-    packs: dict[int, Pack] = {}
-    for pack_id in sorted({line.pack_id for line in sale_lines}):
-        # Lock in primary-key order like every other pack-changing operation (status.py), without
-        # a new version: only the packs the money reaches change (move_pack_money bumps them).
-        locked = await (
-            Pack.filter(id=pack_id, business_id=actor.business_id, deleted_at__isnull=True)
-            .using_db(conn)
-            .update(**unchanged())
-        )
-        if locked:
-            packs[pack_id] = await Pack.get(id=pack_id).using_db(conn)
-    await writer.lock_invoice(invoice_id)
-    writer.check_invoice_bounds(amount)
-    ordered = [packs[line.pack_id] for line in sale_lines if line.pack_id in packs]
-    if amount > 0:
-        left = amount
-        for pack in ordered:
-            share = min(left, pack.final_price - pack.amount_paid)
-            if pack.status == PackStatus.CANCELLED or share <= 0:
-                continue
-            await writer.move_pack_money(pack, share)
-            left -= share
-        if left:
-            await writer.write_unallocated(left)
-        return
-    left = -amount
-    paid_to_packs = await writer.paid_to_packs()
-    unallocated = min(left, writer.invoice_paid - sum(paid_to_packs.values()))
-    if unallocated > 0:
-        await writer.write_unallocated(-unallocated)
-        left -= unallocated
-    for pack in reversed(ordered):
-        share = min(left, paid_to_packs.get(pack.id, 0), pack.amount_paid)
-        if share <= 0:
-            continue
-        await writer.move_pack_money(pack, -share)
-        left -= share
-    if left:
-        # Only reachable if payments were attached to packs outside this module.
-        raise DomainError(ErrorCode.REFUND_TOO_LARGE, "the refund exceeds what was paid", "amount")
-
-
-class _PaymentWriter:
-    """Writes the payment rows and events of one payment, and collects the result."""
-
-    def __init__(
-        self, conn: BaseDBAsyncClient, *, actor: Actor, method: str, received_at: datetime
-    ) -> None:
-        self.conn = conn
-        self.actor = actor
-        self.method = method
-        self.received_at = received_at
-        self.invoice: Invoice | None = None
-        self.invoice_total = 0
-        self.invoice_paid = 0
-        self.payments: list[Payment] = []
-        self.packs: list[Pack] = []
-
-    async def lock_invoice(self, invoice_id: int) -> None:
-        """Lock the invoice row, then read its total and net payments under the lock.
-
-        A no-op UPDATE rather than SELECT ... FOR UPDATE: it takes PostgreSQL's row lock (FOR NO
-        KEY UPDATE, which does not block inserting lines into the invoice) and makes SQLite take
-        its write lock now, so the sums read below cannot change before this transaction commits.
-        """
-        conn = self.conn
-        locked = await (
-            Invoice.filter(id=invoice_id, business_id=self.actor.business_id)
-            .using_db(conn)
-            .update(issued_on=F("issued_on"))
-        )
-        if not locked:
-            raise not_found("invoice", "invoiceId")
-        self.invoice = await Invoice.get(id=invoice_id).using_db(conn)
-        amounts = (
-            await InvoiceLine.filter(invoice_id=invoice_id)
-            .using_db(conn)
-            .values_list("amount", flat=True)
-        )
-        paid = (
-            await Payment.filter(invoice_id=invoice_id)
-            .using_db(conn)
-            .values_list("amount", flat=True)
-        )
-        self.invoice_total = sum(amounts)
-        self.invoice_paid = sum(paid)
-
-    def check_invoice_bounds(self, amount: int) -> None:
-        assert self.invoice is not None
-        if self.invoice_paid + amount > self.invoice_total:
-            due = max(0, self.invoice_total - self.invoice_paid)
-            raise DomainError(
-                ErrorCode.OVERPAYMENT,
-                f"invoice {self.invoice.number} has {due} left to pay",
-                "amount",
-            )
-        if self.invoice_paid + amount < 0:
-            raise DomainError(
-                ErrorCode.REFUND_TOO_LARGE,
-                f"invoice {self.invoice.number} has only {self.invoice_paid} paid",
-                "amount",
-            )
-
-    async def paid_to_packs(self) -> dict[int, int]:
-        """Net payments on the locked invoice per pack."""
-        assert self.invoice is not None
-        rows = (
-            await Payment.filter(invoice_id=self.invoice.id, pack_id__isnull=False)
-            .using_db(self.conn)
-            .values_list("pack_id", "amount")
-        )
-        totals: dict[int, int] = {}
-        for pack_id, amount in rows:
-            totals[pack_id] = totals.get(pack_id, 0) + amount
-        return totals
-
-    async def move_pack_money(self, pack: Pack, amount: int) -> None:
-        """Add ``amount`` to the pack's net paid, bound in the WHERE clause, and record it."""
-        conn = self.conn
-        query = Pack.filter(id=pack.id)
-        if amount > 0:
-            query = query.filter(amount_paid__lte=F("final_price") - amount)
-        else:
-            query = query.filter(amount_paid__gte=-amount)
-        moved = await query.using_db(conn).update(
-            amount_paid=F("amount_paid") + amount, **changed_now()
-        )
-        if not moved:
-            if amount > 0:
-                due = max(0, pack.final_price - pack.amount_paid)
-                raise DomainError(
-                    ErrorCode.OVERPAYMENT, f"pack {pack.name!r} has {due} left to pay", "amount"
-                )
-            raise DomainError(
-                ErrorCode.REFUND_TOO_LARGE,
-                f"pack {pack.name!r} has only {pack.amount_paid} paid",
-                "amount",
-            )
-        await Pack.filter(id=pack.id).using_db(conn).update(payment_status=_payment_status_case())
-        after = await Pack.get(id=pack.id).using_db(conn)
-        payload: dict[str, Any] = {
-            "amountPaid": after.amount_paid,
-            "paymentStatus": after.payment_status.value,
-        }
-        if after.payment_status != pack.payment_status:
-            payload["paymentStatusFrom"] = pack.payment_status.value
-            payload["paymentStatusTo"] = after.payment_status.value
-        await self._write(amount, after, payload)
-        self.packs.append(after)
-
-    async def write_unallocated(self, amount: int) -> None:
-        await self._write(amount, None, {})
-
-    async def _write(self, amount: int, pack: Pack | None, extra: dict[str, Any]) -> None:
-        invoice = self.invoice
-        payment = await Payment.create(
-            business_id=self.actor.business_id,
-            invoice_id=invoice.id if invoice else None,
-            pack_id=pack.id if pack else None,
-            amount=amount,
-            method=self.method,
-            received_at=self.received_at,
-            staff_id=self.actor.staff_id,
-            using_db=self.conn,
-        )
-        if invoice is not None:
-            self.invoice_paid += amount
-        self.payments.append(payment)
-        client_id = pack.client_id if pack else invoice.client_id if invoice else None
-        await append_event(
-            self.conn,
-            actor=self.actor,
-            type=EventType.PAYMENT_RECORDED,
-            pack_id=pack.id if pack else None,
-            client_id=client_id,
-            payment_id=payment.id,
-            payload={
-                "amount": amount,
-                "method": self.method,
-                "refund": amount < 0,
-                "receivedAt": self.received_at.isoformat(),
-                "invoiceId": invoice.id if invoice else None,
-                "invoiceNumber": invoice.number if invoice else None,
-                **extra,
-            },
-        )
-
-    def result(self) -> PaymentResult:
-        return PaymentResult(
-            payment=self.payments[0],
-            pack=self.packs[0] if self.packs else None,
-            invoice=self.invoice,
-            payments=tuple(self.payments),
-            packs=tuple(self.packs),
-        )
