@@ -146,8 +146,14 @@ async def test_cancel_pack_with_a_refund(sqlite_url):
         assert paid["pack"]["refundQuote"] == 40000
         payload = await api.mutate(
             "cancelPack",
-            {"packId": gid("Pack", sale.pack.id), "reason": "moved away", "refund": 30000},
-            "pack { status cancelReason amountPaid balanceDue isOpen } refund { amount isRefund }",
+            {
+                "packId": gid("Pack", sale.pack.id),
+                "reason": "moved away",
+                "refund": 30000,
+                "method": "BANK_TRANSFER",
+            },
+            "pack { status cancelReason amountPaid balanceDue isOpen } "
+            "refund { amount isRefund method reason }",
             token=tenant.owner_token,
         )
         assert payload["userErrors"] == []
@@ -158,9 +164,14 @@ async def test_cancel_pack_with_a_refund(sqlite_url):
             "balanceDue": 0,
             "isOpen": False,
         }
-        assert payload["refund"] == {"amount": -30000, "isRefund": True}
+        assert payload["refund"] == {
+            "amount": -30000,
+            "isRefund": True,
+            "method": "BANK_TRANSFER",
+            "reason": "moved away",
+        }
         assert await Payment.filter(pack_id=sale.pack.id, amount=-30000).exists()
-        assert (await event_types(tenant.id))[-2:] == ["PACK_CANCELLED", "PAYMENT_RECORDED"]
+        assert (await event_types(tenant.id))[-2:] == ["PACK_CANCELLED", "PAYMENT_REFUNDED"]
 
 
 async def test_delete_pack_refuses_while_allocated_then_deletes(sqlite_url):
@@ -230,6 +241,67 @@ async def test_record_payment_partial_then_paid_and_overpayment_refused(sqlite_u
         assert over["userErrors"][0]["code"] == "OVERPAYMENT"
         assert await Payment.filter(pack_id=sale.pack.id).count() == 2
         assert await event_types(tenant.id) == ["PACK_SOLD", "PAYMENT_RECORDED", "PAYMENT_RECORDED"]
+
+
+async def test_refund_payment_is_a_managers_act_with_a_reason(sqlite_url):
+    async with running_app(sqlite_url) as api:
+        tenant = await make_tenant()
+        catalog = await given_catalog(tenant)
+        sale = await given_pack(tenant, catalog)
+        pack_id = gid("Pack", sale.pack.id)
+        await api.mutate(
+            "recordPayment",
+            {"packId": pack_id, "amount": 80000, "method": "CARD", "idempotencyKey": "k1"},
+            "payment { id }",
+            token=tenant.staff_token,
+        )
+        # a retried payment (the same key) is recorded once
+        again = await api.mutate(
+            "recordPayment",
+            {"packId": pack_id, "amount": 80000, "method": "CARD", "idempotencyKey": "k1"},
+            "replayed pack { amountPaid }",
+            token=tenant.staff_token,
+        )
+        assert again == {"userErrors": [], "replayed": True, "pack": {"amountPaid": 80000}}
+        # a negative payment is no longer a refund, and staff cannot refund
+        negative = await api.mutate(
+            "recordPayment",
+            {"packId": pack_id, "amount": -100, "method": "CARD"},
+            "payment { id }",
+            token=tenant.owner_token,
+        )
+        assert [(e["code"], e["field"]) for e in negative["userErrors"]] == [
+            ("INVALID_INPUT", ["input", "amount"])
+        ]
+        refund = {"packId": pack_id, "amount": 20000, "method": "CASH", "reason": "goodwill"}
+        by_staff = await api.mutate(
+            "refundPayment", refund, "payment { id }", token=tenant.staff_token
+        )
+        assert by_staff["userErrors"][0]["code"] == "PERMISSION_DENIED"
+        # a payment method outside the enum is refused by the schema
+        bad = await api.run(
+            "mutation($input: RefundPaymentInput!) { refundPayment(input: $input) { replayed } }",
+            {"input": {**refund, "method": "REFUND"}},
+            token=tenant.manager_token,
+        )
+        assert "PaymentMethod" in bad["errors"][0]["message"]
+
+        payload = await api.mutate(
+            "refundPayment",
+            refund,
+            "payment { amount method reason isRefund } pack { amountPaid paymentStatus }",
+            token=tenant.manager_token,
+        )
+        assert payload == {
+            "userErrors": [],
+            "payment": {"amount": -20000, "method": "CASH", "reason": "goodwill", "isRefund": True},
+            "pack": {"amountPaid": 60000, "paymentStatus": "PARTIAL"},
+        }
+        too_much = await api.mutate(
+            "refundPayment", {**refund, "amount": 60001}, "payment { id }", token=tenant.owner_token
+        )
+        assert too_much["userErrors"][0]["code"] == "REFUND_TOO_LARGE"
+        assert await event_types(tenant.id) == ["PACK_SOLD", "PAYMENT_RECORDED", "PAYMENT_REFUNDED"]
 
 
 async def test_add_pack_note(sqlite_url):

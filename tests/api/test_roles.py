@@ -20,12 +20,13 @@ from tests.api.matrix import (
 )
 from tests.api.support import make_tenant, running_app
 
-# SPEC §2: STAFF may do everything but corrections, expiry edits, cancelling and deleting packs,
-# templates, settings (services included) and API keys.
+# SPEC §2, §6.1: STAFF may do everything but corrections, expiry edits, cancelling and deleting
+# packs, refunds, templates, settings (services included) and API keys.
 MANAGER_ONLY = {
     "correctPackBalance",
     "changePackExpiry",
     "cancelPack",
+    "refundPayment",
     "deletePack",
     "createPackTemplate",
     "updatePackTemplate",

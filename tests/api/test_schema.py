@@ -131,6 +131,7 @@ def test_spec_queries_and_mutations_exist():
         "cancelPack",
         "deletePack",
         "recordPayment",
+        "refundPayment",
         "addPackNote",
         "completeTask",
         "createApiKey",

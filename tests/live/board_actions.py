@@ -338,10 +338,13 @@ class FrontDesk:
             amount = -20_00
         else:
             amount = 1
-        if amount:
+        if amount > 0:
             await self._mutate(
                 "recordPayment", {"packId": pack.id, "amount": amount, "method": "CARD"}
             )
+        elif amount < 0:
+            refund = {"packId": pack.id, "amount": -amount, "method": "CASH", "reason": "goodwill"}
+            await self._mutate("refundPayment", refund)
 
     async def _pay_invoice(self, a: int, b: int, c: int) -> None:
         """A payment on the pack's sale invoice, which may sell other packs too (``_sell``), some
@@ -369,7 +372,7 @@ class FrontDesk:
         refund = 0
         if b % 2:
             refund = min(10_00, (await self._current(pack))["amountPaid"])
-        values = {"packId": pack.id, "reason": "moved away", "refund": refund}
+        values = {"packId": pack.id, "reason": "moved away", "refund": refund, "method": "CARD"}
         await self._mutate("cancelPack", values)
 
     async def _delete_pack(self, a: int, b: int, c: int) -> None:

@@ -275,7 +275,7 @@ TOUR: list[Action] = [
     ("change_expiry", 4, 2, 0),  # P4 expires at once
     ("note", 5, 0, 0),  # a note on P5
     ("run_expiry_job", 0, 0, 0),  # P1 expires in three days: reminded
-    ("cancel_pack", 1, 1, 0),  # P1 cancelled with a refund
+    ("cancel_pack", 1, 1, 0),  # P1 cancelled with a refund (PAYMENT_REFUNDED)
     ("sell", 0, 0, 5),  # P6: 10 massages for Ana, bought six days ago, expiring in six days
     ("run_expiry_job", 1, 0, 0),  # the job a week later: P6 expired, P3 reminded
     ("change_expiry", 4, 3, 0),  # P4 restored (sessions are owed)
@@ -290,6 +290,7 @@ EVERY_EVENT_TYPE = {
     "REDEMPTION_REVERSED",
     "PACK_CORRECTED",
     "PAYMENT_RECORDED",
+    "PAYMENT_REFUNDED",
     "EXPIRY_CHANGED",
     "PACK_EXPIRING_SOON",
     "PACK_EXPIRED",

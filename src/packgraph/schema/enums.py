@@ -64,6 +64,20 @@ PackStatus = mirror(
     },
 )
 
+PaymentMethod = mirror(
+    model_enums.PaymentMethod,
+    name="PaymentMethod",
+    description="How money was received or given back.",
+    values={
+        "CARD": "A credit, debit or EFTPOS card.",
+        "CASH": "Cash.",
+        "BANK_TRANSFER": "A bank transfer or deposit.",
+        "INSURER": "Paid by (or back to) a health insurer or fund.",
+        "VOUCHER": "A gift card or voucher.",
+        "OTHER": "Anything else.",
+    },
+)
+
 PaymentStatus = mirror(
     model_enums.PaymentStatus,
     name="PaymentStatus",

@@ -4,16 +4,25 @@ function side by side, then the area's ``Mutation`` fields."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import strawberry
 
 from packgraph.domain import adjustments, notes, payments, redemptions, tasks
+from packgraph.domain.payment_allocation import PaymentResult
 from packgraph.resolvers.context import Info, actor_of
 from packgraph.resolvers.ids import global_id
+from packgraph.schema.enums import PaymentMethod
 from packgraph.schema.errors import Payload
 from packgraph.schema.ledger import LedgerEntryType, PackNoteType
-from packgraph.schema.mutation import INPUT, mutation, optional_pk_of, pk_of
+from packgraph.schema.mutation import (
+    IDEMPOTENCY_KEY,
+    INPUT,
+    REPLAYED,
+    mutation,
+    optional_pk_of,
+    pk_of,
+)
 from packgraph.schema.packs import PackItemType, PackType
 from packgraph.schema.tasks import TaskType
 from packgraph.schema.visits import InvoiceType, PaymentType
@@ -105,7 +114,9 @@ class CancelPackInput:
         default=0,
         description="Amount to give back, at most the amount paid (see `Pack.refundQuote`).",
     )
-    method: str = strawberry.field(default="REFUND", description="How the refund is paid.")
+    method: PaymentMethod | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="How the refund is paid (required with a refund)."
+    )
 
 
 @strawberry.type(description="The result of `cancelPack`.")
@@ -123,7 +134,7 @@ async def cancel_pack(info: Info, input: Annotated[CancelPackInput, INPUT]) -> C
         pack_id=pk_of(input.pack_id, "Pack", "packId"),
         reason=input.reason,
         refund=input.refund,
-        method=input.method,
+        method=input.method.value if input.method is not None else None,
     )
     return CancelPackPayload(
         pack=PackType.from_row(result.pack),
@@ -159,12 +170,10 @@ async def delete_pack(info: Info, input: Annotated[DeletePackInput, INPUT]) -> D
     )
 
 
-@strawberry.input(description="Money received (or refunded) for a pack or an invoice.")
+@strawberry.input(description="Money received for a pack or an invoice.")
 class RecordPaymentInput:
-    amount: int = strawberry.field(
-        description="Minor currency units: positive received, negative refunded."
-    )
-    method: str = strawberry.field(description="How, e.g. CARD, CASH, TRANSFER.")
+    amount: int = strawberry.field(description="Minor currency units, more than zero.")
+    method: PaymentMethod = strawberry.field(description="How it was paid.")  # type: ignore[valid-type]
     pack_id: strawberry.ID | None = strawberry.field(
         default=None, description="The pack it pays for."
     )
@@ -174,11 +183,14 @@ class RecordPaymentInput:
     received_at: datetime | None = strawberry.field(
         default=None, description="When it was received (default: now)."
     )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.type(description="The result of `recordPayment`.")
 class RecordPaymentPayload(Payload):
-    payment: PaymentType | None = strawberry.field(default=None, description="The payment.")
+    payment: PaymentType | None = strawberry.field(
+        default=None, description="The first payment row written."
+    )
     pack: PackType | None = strawberry.field(
         default=None, description="The pack after it, with its new payment status."
     )
@@ -190,6 +202,18 @@ class RecordPaymentPayload(Payload):
     packs: list[PackType] = strawberry.field(
         default_factory=list, description="Every pack whose payments changed."
     )
+    replayed: bool = strawberry.field(default=False, description=REPLAYED)
+
+    @classmethod
+    def of(cls, result: PaymentResult) -> Self:
+        return cls(
+            payment=PaymentType.from_row(result.payment),
+            pack=PackType.from_row(result.pack) if result.pack else None,
+            invoice=InvoiceType.from_row(result.invoice) if result.invoice else None,
+            payments=[PaymentType.from_row(row) for row in result.payments],
+            packs=[PackType.from_row(row) for row in result.packs],
+            replayed=result.replayed,
+        )
 
 
 @mutation()
@@ -199,18 +223,59 @@ async def record_payment(
     result = await payments.record_payment(
         actor=actor_of(info),
         amount=input.amount,
-        method=input.method,
+        method=input.method.value,
         pack_id=optional_pk_of(input.pack_id, "Pack", "packId"),
         invoice_id=optional_pk_of(input.invoice_id, "Invoice", "invoiceId"),
         received_at=input.received_at,
+        idempotency_key=input.idempotency_key,
     )
-    return RecordPaymentPayload(
-        payment=PaymentType.from_row(result.payment),
-        pack=PackType.from_row(result.pack) if result.pack else None,
-        invoice=InvoiceType.from_row(result.invoice) if result.invoice else None,
-        payments=[PaymentType.from_row(row) for row in result.payments],
-        packs=[PackType.from_row(row) for row in result.packs],
+    return RecordPaymentPayload.of(result)
+
+
+@strawberry.input(
+    description="Give back money paid for a pack or an invoice (managers and owners), at most "
+    "what was paid on it net of earlier refunds."
+)
+class RefundPaymentInput:
+    amount: int = strawberry.field(description="Minor currency units to give back, more than zero.")
+    method: PaymentMethod = strawberry.field(  # type: ignore[valid-type]
+        description="How the money is given back."
     )
+    reason: str = strawberry.field(description="Why (required; shown in the pack's history).")
+    pack_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The pack whose payments are refunded."
+    )
+    invoice_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The invoice whose payments are refunded (its unallocated money first, then "
+        "its packs in reverse line order).",
+    )
+    refunded_at: datetime | None = strawberry.field(
+        default=None, description="When it was given back (default: now)."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.type(description="The result of `refundPayment`: the refund rows (negative amounts).")
+class RefundPaymentPayload(RecordPaymentPayload):
+    pass
+
+
+@mutation()
+async def refund_payment(
+    info: Info, input: Annotated[RefundPaymentInput, INPUT]
+) -> RefundPaymentPayload:
+    result = await payments.refund_payment(
+        actor=actor_of(info),
+        amount=input.amount,
+        method=input.method.value,
+        reason=input.reason,
+        pack_id=optional_pk_of(input.pack_id, "Pack", "packId"),
+        invoice_id=optional_pk_of(input.invoice_id, "Invoice", "invoiceId"),
+        received_at=input.refunded_at,
+        idempotency_key=input.idempotency_key,
+    )
+    return RefundPaymentPayload.of(result)
 
 
 @strawberry.input(description="A note on a pack.")
@@ -278,8 +343,13 @@ class PackMutations:
     )
     record_payment: RecordPaymentPayload = strawberry.mutation(
         resolver=record_payment,
-        description="Record a payment (or refund) for a pack or invoice; over-payment is "
-        "refused. Emits PAYMENT_RECORDED.",
+        description="Record a payment for a pack or invoice; over-payment is refused "
+        "(OVERPAYMENT). Emits PAYMENT_RECORDED per row.",
+    )
+    refund_payment: RefundPaymentPayload = strawberry.mutation(
+        resolver=refund_payment,
+        description="Give back money paid for a pack or invoice, with a reason; more than was "
+        "paid is refused (REFUND_TOO_LARGE). Emits PAYMENT_REFUNDED per row." + MANAGERS,
     )
     add_pack_note: AddPackNotePayload = strawberry.mutation(
         resolver=add_pack_note,

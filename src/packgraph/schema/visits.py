@@ -14,7 +14,7 @@ from packgraph.resolvers.context import Info
 from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
 from packgraph.schema.catalog import ServiceType
 from packgraph.schema.clients import ClientType
-from packgraph.schema.enums import AppointmentStatus
+from packgraph.schema.enums import AppointmentStatus, PaymentMethod
 from packgraph.schema.enums import LineKind as LineKindEnum
 from packgraph.schema.refs import PackItemRef, PackRef, resolved
 from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
@@ -222,8 +222,11 @@ class InvoiceConnection(CountedConnection[InvoiceType]):
 class PaymentType(relay.Node):
     id: relay.NodeID[int]
     amount: int = strawberry.field(description="Minor currency units; negative for a refund.")
-    method: str = strawberry.field(description="How it was paid, e.g. CARD, CASH, REFUND.")
-    received_at: datetime = strawberry.field(description="When it was received.")
+    method: PaymentMethod = strawberry.field(  # type: ignore[valid-type]
+        description="How it was paid (or given back)."
+    )
+    reason: str = strawberry.field(description="Why it was given back (refunds); otherwise empty.")
+    received_at: datetime = strawberry.field(description="When it was received (or given back).")
     is_refund: bool = strawberry.field(description="True for a refund (negative amount).")
     created_at: datetime = strawberry.field(description="When it was recorded.")
     row: strawberry.Private[Payment]
@@ -234,6 +237,7 @@ class PaymentType(relay.Node):
             id=row.id,
             amount=row.amount,
             method=row.method,
+            reason=row.reason,
             received_at=row.received_at,
             is_refund=row.amount < 0,
             created_at=row.created_at,
