@@ -151,6 +151,32 @@ test("a partial payment turns the badge Partial, a second one Paid", async ({ si
   await expect(desk.getByTestId("history")).toContainText("Payment $450.00");
 });
 
+test("a manager refunds part of a payment with a reason; the badge and history follow", async ({
+  signedIn,
+}) => {
+  const manager = await signedIn("manager");
+  await packCard(manager, "Ana Silva", "10 Physio Sessions")
+    .getByRole("link", { name: "10 Physio Sessions" })
+    .click();
+  const badge = manager.getByTestId("pack-card").getByTestId("payment-badge");
+  await expect(badge).toHaveText("Paid");
+  const refund = manager.getByRole("form", { name: "Refund" });
+  await refund.getByLabel("Amount").fill("85");
+  await refund.getByLabel("Method").selectOption("CASH");
+  await refund.getByLabel("Reason").fill("Goodwill: session cut short");
+  await refund.getByRole("button", { name: "Refund" }).click();
+  await expect(refund.getByRole("status")).toContainText("Refund of $85.00 recorded");
+  await expect(badge).toHaveText("Partial");
+  await expect(manager.getByTestId("history")).toContainText("Refund $85.00");
+  await expect(manager.getByTestId("history")).toContainText("Cash · Goodwill: session cut short");
+  await shot(manager, "08b-refund");
+  // More than was paid is refused with the server's explanation.
+  await refund.getByLabel("Amount").fill("100000");
+  await refund.getByLabel("Reason").fill("typo");
+  await refund.getByRole("button", { name: "Refund" }).click();
+  await expect(refund.getByRole("alert")).toBeVisible();
+});
+
 test("change and remove an expiry; filter packs expiring within 30 days", async ({ signedIn }) => {
   const manager = await signedIn("manager", "/?expiring=30");
   // Isla's and Kiara's packs run out within a month; Ana's has most of a year left.

@@ -34,7 +34,7 @@ describe("activity feed", () => {
     ).toBe("Correction: Paper card");
     expect(
       describeEvent(
-        event({ type: "PAYMENT_RECORDED", payment: { id: "p", amount: -2000, method: "REFUND" } }),
+        event({ type: "PAYMENT_REFUNDED", payment: { id: "p", amount: -2000, method: "CASH" } }),
         locale,
       ),
     ).toMatchObject({ label: "Refund", text: "Refunded $20.00" });

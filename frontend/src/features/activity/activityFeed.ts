@@ -71,14 +71,18 @@ export function describeEvent(
         text: `Correction: ${event.entry?.reason || "no reason given"}`,
         tone: "change",
       };
-    case "PAYMENT_RECORDED": {
-      const amount = event.payment?.amount ?? 0;
+    case "PAYMENT_RECORDED":
       return {
-        label: amount < 0 ? "Refund" : "Payment",
-        text: `${amount < 0 ? "Refunded" : "Received"} ${formatMoney(Math.abs(amount), locale.currency)}`,
+        label: "Payment",
+        text: `Received ${formatMoney(Math.abs(event.payment?.amount ?? 0), locale.currency)}`,
         tone: "money",
       };
-    }
+    case "PAYMENT_REFUNDED":
+      return {
+        label: "Refund",
+        text: `Refunded ${formatMoney(Math.abs(event.payment?.amount ?? 0), locale.currency)}`,
+        tone: "money",
+      };
     case "EXPIRY_CHANGED":
       return {
         label: "Expiry",

@@ -5,7 +5,9 @@ import {
   ChangePackExpiryDocument,
   CorrectPackBalanceDocument,
   DeletePackDocument,
+  RefundPaymentDocument,
   type Metric,
+  type PaymentMethod,
 } from "../../gql/graphql";
 import {
   endOfLocalDayIso,
@@ -15,13 +17,15 @@ import {
   minorToInput,
   toDateInput,
 } from "../../lib/format";
+import { newAttemptKey, requestKey } from "../../lib/idempotency";
 import { useRouter } from "../../lib/router";
 import { useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
+import { PAYMENT_METHODS } from "./PackHistory";
 import type { PackSnapshot } from "./packStore";
 import { usePackStore } from "./packStoreContext";
 
-/** Manager/owner tools: change or remove expiry, correct balances, cancel, delete. */
+/** Manager/owner tools: change or remove expiry, correct balances, refund, cancel, delete. */
 export function ManagePack({
   pack,
   refundQuote,
@@ -37,6 +41,7 @@ export function ManagePack({
       <p className="muted manage-hint">Managers and owners only. Every change is logged in the history.</p>
       <ExpiryEditor pack={pack} onDone={onDone} />
       {pack.status !== "CANCELLED" && <CorrectionEditor pack={pack} onDone={onDone} />}
+      {pack.amountPaid > 0 && <RefundForm pack={pack} onDone={onDone} />}
       <div className="danger-zone">
         {pack.status !== "CANCELLED" && (
           <CancelPackForm pack={pack} refundQuote={refundQuote} onDone={onDone} />
@@ -253,6 +258,7 @@ function CancelPackForm({
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const [refund, setRefund] = useState(() => (refundQuote > 0 ? minorToInput(refundQuote, currency) : ""));
+  const [method, setMethod] = useState<PaymentMethod>("CARD");
   const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [state, execute] = useMutation(CancelPackDocument);
 
@@ -267,7 +273,14 @@ function CancelPackForm({
       setErrors([{ code: "INVALID", message: "The refund must be an amount (or empty for none)." }]);
       return;
     }
-    const result = await execute({ input: { packId: pack.id, reason: reason.trim(), refund: refundMinor } });
+    const result = await execute({
+      input: {
+        packId: pack.id,
+        reason: reason.trim(),
+        refund: refundMinor,
+        method: refundMinor > 0 ? method : null,
+      },
+    });
     const payload = result.data?.cancelPack;
     setErrors(payload?.userErrors ?? []);
     if (payload?.pack) {
@@ -306,6 +319,7 @@ function CancelPackForm({
             onChange={(e) => setRefund(e.target.value)}
           />
         </label>
+        <MethodSelect label="Refund by" name="cancelRefundMethod" value={method} onChange={setMethod} />
       </div>
       <div className="form-actions">
         <button type="submit" className="btn btn-danger-solid" disabled={state.fetching}>
@@ -316,6 +330,105 @@ function CancelPackForm({
         </button>
       </div>
       <ErrorList userErrors={errors} error={state.error} />
+    </form>
+  );
+}
+
+function MethodSelect({
+  label,
+  name,
+  value,
+  onChange,
+}: {
+  label: string;
+  name: string;
+  value: PaymentMethod;
+  onChange: (method: PaymentMethod) => void;
+}) {
+  return (
+    <label className="field">
+      {label}
+      <select name={name} value={value} onChange={(e) => onChange(e.target.value as PaymentMethod)}>
+        {PAYMENT_METHODS.map((m) => (
+          <option key={m.value} value={m.value}>
+            {m.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** Give back part or all of what was paid for the pack, with a reason (managers and owners). */
+function RefundForm({ pack, onDone }: { pack: PackSnapshot; onDone: () => void }) {
+  const { currency } = useLocale();
+  const store = usePackStore();
+  const [amount, setAmount] = useState("");
+  const [method, setMethod] = useState<PaymentMethod>("CARD");
+  const [reason, setReason] = useState("");
+  const [attempt, setAttempt] = useState(newAttemptKey);
+  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
+  const [done, setDone] = useState<string | null>(null);
+  const [state, execute] = useMutation(RefundPaymentDocument);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setDone(null);
+    const minor = inputToMinor(amount, currency);
+    if (minor === null) {
+      setErrors([{ code: "INVALID", message: "Enter the amount to give back." }]);
+      return;
+    }
+    if (!reason.trim()) {
+      setErrors([{ code: "INVALID", message: "Enter why the money is given back." }]);
+      return;
+    }
+    const idempotencyKey = requestKey(attempt, minor, method, reason.trim());
+    const result = await execute({
+      input: { packId: pack.id, amount: minor, method, reason: reason.trim(), idempotencyKey },
+    });
+    const payload = result.data?.refundPayment;
+    setErrors(payload?.userErrors ?? []);
+    if (payload) setAttempt(newAttemptKey());
+    if (payload?.pack) {
+      store.merge(payload.pack, { highlight: true });
+      setDone(`Refund of ${formatMoney(minor, currency)} recorded.`);
+      setAmount("");
+      setReason("");
+      onDone();
+    }
+  }
+
+  return (
+    <form className="manage-block" onSubmit={submit} aria-labelledby="refund-heading">
+      <h3 id="refund-heading">Refund</h3>
+      <p className="muted">Paid {formatMoney(pack.amountPaid, currency)}; give back up to that.</p>
+      <div className="form-row">
+        <label className="field field-narrow">
+          Amount
+          <input
+            type="text"
+            inputMode="decimal"
+            name="refundAmount"
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+          />
+        </label>
+        <MethodSelect label="Method" name="refundMethod" value={method} onChange={setMethod} />
+        <label className="field field-grow">
+          Reason
+          <input type="text" name="refundReason" value={reason} onChange={(e) => setReason(e.target.value)} />
+        </label>
+        <button type="submit" className="btn" disabled={state.fetching}>
+          Refund
+        </button>
+      </div>
+      <ErrorList userErrors={errors} error={state.error} />
+      {done && (
+        <p className="alert alert-ok" role="status">
+          {done}
+        </p>
+      )}
     </form>
   );
 }

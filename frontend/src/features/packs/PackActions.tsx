@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
-import { AddPackNoteDocument, RecordPaymentDocument } from "../../gql/graphql";
+import { AddPackNoteDocument, RecordPaymentDocument, type PaymentMethod } from "../../gql/graphql";
 import { formatMoney, inputToMinor, minorToInput } from "../../lib/format";
+import { newAttemptKey, requestKey } from "../../lib/idempotency";
 import { useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
 import { PAYMENT_METHODS } from "./PackHistory";
@@ -15,7 +16,10 @@ export function RecordPaymentForm({ pack, onDone }: { pack: PackSnapshot; onDone
   const [amount, setAmount] = useState(() =>
     pack.balanceDue > 0 ? minorToInput(pack.balanceDue, currency) : "",
   );
-  const [method, setMethod] = useState("CARD");
+  const [method, setMethod] = useState<PaymentMethod>("CARD");
+  // One key per payment the receptionist means to record: a double click or a retry after a
+  // lost response records it once.
+  const [attempt, setAttempt] = useState(newAttemptKey);
   const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [done, setDone] = useState<string | null>(null);
   const [state, execute] = useMutation(RecordPaymentDocument);
@@ -28,9 +32,11 @@ export function RecordPaymentForm({ pack, onDone }: { pack: PackSnapshot; onDone
       setErrors([{ code: "INVALID", message: "Enter an amount greater than zero." }]);
       return;
     }
-    const result = await execute({ input: { packId: pack.id, amount: minor, method } });
+    const idempotencyKey = requestKey(attempt, minor, method);
+    const result = await execute({ input: { packId: pack.id, amount: minor, method, idempotencyKey } });
     const payload = result.data?.recordPayment;
     setErrors(payload?.userErrors ?? []);
+    if (payload) setAttempt(newAttemptKey());
     if (payload?.pack) {
       store.merge(payload.pack, { highlight: true });
       setDone(`Payment of ${formatMoney(minor, currency)} recorded.`);
@@ -62,7 +68,7 @@ export function RecordPaymentForm({ pack, onDone }: { pack: PackSnapshot; onDone
           </label>
           <label className="field">
             Method
-            <select name="method" value={method} onChange={(e) => setMethod(e.target.value)}>
+            <select name="method" value={method} onChange={(e) => setMethod(e.target.value as PaymentMethod)}>
               {PAYMENT_METHODS.map((m) => (
                 <option key={m.value} value={m.value}>
                   {m.label}

@@ -1,4 +1,4 @@
-import { act, screen, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { PackDetailQuery } from "../../gql/graphql";
 import { makePack, redeemed, viewerFixture } from "../../test/fixtures";
@@ -50,7 +50,16 @@ function detailPack(): DetailPack {
         }),
       ],
     },
-    payments: [{ id: "pay", amount: 40000, method: "CARD", receivedAt: "2025-05-04T00:00:00Z", staff: null }],
+    payments: [
+      {
+        id: "pay",
+        amount: 40000,
+        method: "CARD",
+        reason: "",
+        receivedAt: "2025-05-04T00:00:00Z",
+        staff: null,
+      },
+    ],
     notes: [{ id: "n", text: "Agreed to pay per visit", createdAt: "2025-05-05T00:00:00Z", staff: null }],
   };
 }
@@ -92,13 +101,73 @@ describe("pack history of a two-item pack", () => {
 });
 
 describe("PackDetail", () => {
-  function renderDetail(role: "MANAGER" | "STAFF") {
-    const pack = detailPack();
-    const { client, executeQuery } = mockClient((name) => (name === "PackDetail" ? { pack } : null));
+  function renderDetail(role: "MANAGER" | "STAFF", mutate?: (name: string) => unknown) {
+    const pack = { ...detailPack(), amountPaid: 40000, balanceDue: 40000, paymentStatus: "PARTIAL" as const };
+    const { client, executeQuery, executeMutation } = mockClient(
+      (name) => (name === "PackDetail" ? { pack } : null),
+      mutate ? (name) => mutate(name) as never : undefined,
+    );
     const live = fakeLive();
     renderWith(<PackDetail id="p1" />, { client, live: live.live, viewer: viewerFixture(role) });
-    return { pack, live, executeQuery };
+    return { pack, live, executeQuery, executeMutation };
   }
+
+  function variablesOf(call: unknown[]) {
+    return (call[0] as { variables: { input: Record<string, unknown> } }).variables.input;
+  }
+
+  it("lets a manager refund with a method and a reason", async () => {
+    const { pack, executeMutation } = renderDetail("MANAGER", () => ({
+      refundPayment: { pack: { ...pack, amountPaid: 30000 }, userErrors: [] },
+    }));
+    const form = screen.getByRole("form", { name: "Refund" });
+    fireEvent.change(within(form).getByLabelText("Amount"), { target: { value: "100" } });
+    fireEvent.change(within(form).getByLabelText("Method"), { target: { value: "CASH" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Refund" }));
+    expect(await within(form).findByRole("alert")).toHaveTextContent("Enter why the money is given back.");
+    expect(executeMutation).not.toHaveBeenCalled();
+
+    fireEvent.change(within(form).getByLabelText("Reason"), { target: { value: "goodwill" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Refund" }));
+    await waitFor(() => expect(executeMutation).toHaveBeenCalledTimes(1));
+    expect(variablesOf(executeMutation.mock.calls[0])).toMatchObject({
+      packId: "p1",
+      amount: 10000,
+      method: "CASH",
+      reason: "goodwill",
+    });
+    expect(await within(form).findByRole("status")).toHaveTextContent("Refund of");
+  });
+
+  it("sends a retried payment with the same idempotency key, and the next payment with another", async () => {
+    let answer: unknown = null; // first: no answer (a lost response)
+    const { pack, executeMutation } = renderDetail("STAFF", () => answer);
+    const form = screen.getByRole("form", { name: "Record payment" });
+    const pay = () => fireEvent.click(within(form).getByRole("button", { name: "Record payment" }));
+    pay();
+    await waitFor(() => expect(executeMutation).toHaveBeenCalledTimes(1));
+    answer = { recordPayment: { pack: { ...pack, amountPaid: 80000, balanceDue: 0 }, userErrors: [] } };
+    pay();
+    await waitFor(() => expect(executeMutation).toHaveBeenCalledTimes(2));
+    const [lost, retried] = executeMutation.mock.calls.map(variablesOf);
+    expect(retried.idempotencyKey).toBe(lost.idempotencyKey);
+    expect(retried).toMatchObject({ amount: 40000, method: "CARD" });
+  });
+
+  it("shows a refund's reason in the history", () => {
+    const pack = detailPack();
+    const refund = {
+      ...pack.payments[0],
+      id: "r",
+      amount: -5000,
+      method: "CASH" as const,
+      reason: "goodwill",
+    };
+    const timeline = buildTimeline({ ...pack, payments: [refund] }, "AUD", "Australia/Sydney");
+    const entry = timeline.find((e) => e.kind === "refund");
+    expect(entry?.title).toMatch(/^Refund .*50\.00$/);
+    expect(entry?.detail).toBe("Cash · goodwill");
+  });
 
   it("offers managers the correction, expiry, cancel and delete controls", () => {
     renderDetail("MANAGER");

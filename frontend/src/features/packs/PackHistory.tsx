@@ -1,4 +1,4 @@
-import type { Metric, PackDetailQuery } from "../../gql/graphql";
+import type { Metric, PackDetailQuery, PaymentMethod } from "../../gql/graphql";
 import { formatDateTime, formatMoney, formatQuantity } from "../../lib/format";
 import { useLocale } from "../../lib/session";
 
@@ -91,7 +91,10 @@ export function buildTimeline(pack: DetailPack, currency: string, timezone = "UT
       kind: refund ? "refund" : "payment",
       at: payment.receivedAt,
       title: `${refund ? "Refund" : "Payment"} ${formatMoney(Math.abs(payment.amount), currency)}`,
-      detail: methodLabel(payment.method),
+      detail:
+        refund && payment.reason
+          ? `${methodLabel(payment.method)} · ${payment.reason}`
+          : methodLabel(payment.method),
       staff: payment.staff?.name ?? null,
     });
   }
@@ -108,14 +111,16 @@ export function buildTimeline(pack: DetailPack, currency: string, timezone = "UT
   return entries.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.key.localeCompare(a.key)));
 }
 
-export const PAYMENT_METHODS: readonly { value: string; label: string }[] = [
+export const PAYMENT_METHODS: readonly { value: PaymentMethod; label: string }[] = [
   { value: "CARD", label: "Card" },
   { value: "CASH", label: "Cash" },
   { value: "BANK_TRANSFER", label: "Bank transfer" },
+  { value: "INSURER", label: "Insurer" },
+  { value: "VOUCHER", label: "Voucher" },
   { value: "OTHER", label: "Other" },
 ];
 
-export function methodLabel(method: string): string {
+export function methodLabel(method: PaymentMethod): string {
   return PAYMENT_METHODS.find((m) => m.value === method)?.label ?? method;
 }
 
