@@ -69,6 +69,54 @@ def _check_target(invoice_id: int | None, pack_id: int | None) -> None:
         raise invalid("a payment needs an invoice or a pack", "invoiceId")
 
 
+async def _move_money(
+    *,
+    operation: str,
+    actor: Actor,
+    amount: int,
+    method: PaymentMethod,
+    reason: str,
+    invoice_id: int | None,
+    pack_id: int | None,
+    received_at: datetime | None,
+    idempotency_key: str | None,
+) -> PaymentResult:
+    """Validate the target and time, then apply ``amount`` (negative for a refund) at most once
+    per idempotency key. The key's request holds the time as given: a retry without one is the
+    same request, whenever it comes."""
+    request = {
+        "amount": amount,
+        "method": method.value,
+        "reason": reason,
+        "invoice": invoice_id,
+        "pack": pack_id,
+        "receivedAt": received_at,
+    }
+    when = _check_received_at(received_at)
+    _check_target(invoice_id, pack_id)
+
+    async def body(conn: BaseDBAsyncClient) -> PaymentResult:
+        return await apply_payment(
+            conn,
+            actor=actor,
+            amount=amount,
+            method=method,
+            reason=reason,
+            invoice_id=invoice_id,
+            pack_id=pack_id,
+            received_at=when,
+        )
+
+    return await run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation=operation,
+        request=request,
+        result_type=PaymentResult,
+        body=body,
+    )
+
+
 async def record_payment(
     *,
     actor: Actor,
@@ -86,37 +134,16 @@ async def record_payment(
     PAYMENT_RECORDED per payment row written. Refunds are :func:`refund_payment`.
     """
     actor.require_staff()
-    check_positive_amount(amount)
-    method = check_method(method)
-    # The time as given: a retry without one is the same request, whenever it comes.
-    request = {
-        "amount": amount,
-        "method": method.value,
-        "invoice": invoice_id,
-        "pack": pack_id,
-        "receivedAt": received_at,
-    }
-    received_at = _check_received_at(received_at)
-    _check_target(invoice_id, pack_id)
-
-    async def body(conn: BaseDBAsyncClient) -> PaymentResult:
-        return await apply_payment(
-            conn,
-            actor=actor,
-            amount=amount,
-            method=method,
-            invoice_id=invoice_id,
-            pack_id=pack_id,
-            received_at=received_at,
-        )
-
-    return await run_idempotent(
-        actor=actor,
-        key=idempotency_key,
+    return await _move_money(
         operation="record_payment",
-        request=request,
-        result_type=PaymentResult,
-        body=body,
+        actor=actor,
+        amount=check_positive_amount(amount),
+        method=check_method(method),
+        reason="",
+        invoice_id=invoice_id,
+        pack_id=pack_id,
+        received_at=received_at,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -139,37 +166,14 @@ async def refund_payment(
     event per row, with the reason.
     """
     actor.require_manager("refund payments")
-    check_positive_amount(amount)
-    method = check_method(method)
-    reason = check_refund_reason(reason)
-    request = {
-        "amount": amount,
-        "method": method.value,
-        "reason": reason,
-        "invoice": invoice_id,
-        "pack": pack_id,
-        "receivedAt": received_at,
-    }
-    received_at = _check_received_at(received_at)
-    _check_target(invoice_id, pack_id)
-
-    async def body(conn: BaseDBAsyncClient) -> PaymentResult:
-        return await apply_payment(
-            conn,
-            actor=actor,
-            amount=-amount,
-            method=method,
-            reason=reason,
-            invoice_id=invoice_id,
-            pack_id=pack_id,
-            received_at=received_at,
-        )
-
-    return await run_idempotent(
-        actor=actor,
-        key=idempotency_key,
+    return await _move_money(
         operation="refund_payment",
-        request=request,
-        result_type=PaymentResult,
-        body=body,
+        actor=actor,
+        amount=-check_positive_amount(amount),
+        method=check_method(method),
+        reason=check_refund_reason(reason),
+        invoice_id=invoice_id,
+        pack_id=pack_id,
+        received_at=received_at,
+        idempotency_key=idempotency_key,
     )
