@@ -500,12 +500,18 @@ class PackLedgerMachine(RuleBasedStateMachine):
             assert paid >= 0
         # Money received is positive and comes with a PAYMENT_RECORDED event; money given back is
         # negative, has its reason and comes with a PAYMENT_REFUNDED event.
-        for payment_id, amount, reason in await Payment.filter(business_id=business_id).values_list(
+        events = await Event.filter(business_id=business_id, payment_id__isnull=False).values_list(
+            "payment_id", "type"
+        )
+        payments = await Payment.filter(business_id=business_id).values_list(
             "id", "amount", "reason"
-        ):
-            event = await Event.get(payment_id=payment_id)
+        )
+        payment_events = dict(events)
+        # Exactly one event per payment row.
+        assert len(events) == len(payment_events) == len(payments)
+        for payment_id, amount, reason in payments:
             assert amount != 0
-            assert event.type == (
+            assert payment_events.get(payment_id) == (
                 EventType.PAYMENT_REFUNDED if amount < 0 else EventType.PAYMENT_RECORDED
             )
             assert bool(reason.strip()) == (amount < 0), (payment_id, amount, reason)

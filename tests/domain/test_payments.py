@@ -146,16 +146,16 @@ async def test_refunds_are_a_managers_act_with_a_reason_and_payments_are_positiv
     await _assert_refused(
         clinic, ErrorCode.PERMISSION_DENIED, refund_payment, actor=clinic.staff, **refund
     )
-    for changes, field in (
-        ({"reason": "  "}, "reason"),
-        ({"reason": "x" * 501}, "reason"),
-        ({"amount": -100_00}, "amount"),
-        ({"amount": 0}, "amount"),
-        ({"method": "REFUND"}, "method"),
+    for changes, code, field in (
+        ({"reason": "  "}, ErrorCode.REASON_REQUIRED, "reason"),
+        ({"reason": "x" * 501}, ErrorCode.INVALID_INPUT, "reason"),
+        ({"amount": -100_00}, ErrorCode.INVALID_INPUT, "amount"),
+        ({"amount": 0}, ErrorCode.INVALID_INPUT, "amount"),
+        ({"method": "REFUND"}, ErrorCode.INVALID_INPUT, "method"),
     ):
         error = await _assert_refused(
             clinic,
-            ErrorCode.INVALID_INPUT,
+            code,
             refund_payment,
             actor=clinic.manager,
             **{**refund, **changes},

@@ -17,7 +17,7 @@ from tortoise.expressions import F
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
-from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
+from packgraph.domain.errors import DomainError, ErrorCode, check_reason, invalid, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.pack_end import apply_pack_end
 from packgraph.domain.payment_allocation import apply_payment
@@ -35,8 +35,6 @@ from packgraph.models import (
     Payment,
     PaymentMethod,
 )
-
-MAX_REASON_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -73,15 +71,6 @@ def describe_entry(entry: LedgerEntry) -> str:
     return "Redemption"
 
 
-def _reason(reason: str | None, *, required: bool) -> str:
-    reason = (reason or "").strip()
-    if required and not reason:
-        raise DomainError(ErrorCode.REASON_REQUIRED, "a reason is required", "reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise invalid(f"a reason is at most {MAX_REASON_LENGTH} characters", "reason")
-    return reason
-
-
 def _refuse_cancelled(pack: Pack) -> None:
     if pack.status == PackStatus.CANCELLED:
         raise DomainError(ErrorCode.PACK_NOT_ACTIVE, f"pack {pack.name!r} is cancelled", "packId")
@@ -103,7 +92,7 @@ async def correct_pack_balance(
     check_amount(delta, "delta")
     if delta == 0:
         raise invalid("a correction must change the balance", "delta")
-    reason = _reason(reason, required=True)
+    reason = check_reason(reason, required=True)
     now = utcnow()
     async with write_transaction(actor.business_id) as conn:
         pack = await lock_pack(conn, pack_id=pack_id, actor=actor)
@@ -176,7 +165,7 @@ async def change_pack_expiry(
         if expires_at.tzinfo is None:
             raise invalid("expiresAt needs a timezone", "expiresAt")
         expires_at = expires_at.astimezone(UTC)
-    reason = _reason(reason, required=False)
+    reason = check_reason(reason, required=False)
     now = utcnow()
     async with write_transaction(actor.business_id) as conn:
         pack = await lock_pack(conn, pack_id=pack_id, actor=actor)
@@ -247,12 +236,10 @@ async def cancel_pack(
     ``refund_quote`` suggests the refund.
     """
     actor.require_manager("cancel packs")
-    reason = _reason(reason, required=True)
+    reason = check_reason(reason, required=True)
     check_amount(refund, "refund")
     if refund < 0:
         raise invalid("the refund is the positive amount given back", "refund")
-    if refund and method is None:
-        raise invalid("a refund needs a payment method", "method")
     method = check_method(method) if refund else None
     now = utcnow()
     async with write_transaction(actor.business_id) as conn:

@@ -48,3 +48,17 @@ def not_found(what: str, field: str | None = None) -> DomainError:
 
 def invalid(message: str, field: str | None = None) -> DomainError:
     return DomainError(ErrorCode.INVALID_INPUT, message, field)
+
+
+# The length of every reason column (corrections, expiry changes, cancellations, refunds).
+MAX_REASON_LENGTH = 500
+
+
+def check_reason(reason: str | None, *, required: bool) -> str:
+    """A manager's reason for a change, stripped: REASON_REQUIRED when ``required`` and blank."""
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise DomainError(ErrorCode.REASON_REQUIRED, "a reason is required", "reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise invalid(f"a reason is at most {MAX_REASON_LENGTH} characters", "reason")
+    return reason

@@ -93,9 +93,9 @@ async def apply_payment(
     invoice_id: int | None = None,
     pack_id: int | None = None,
 ) -> PaymentResult:
-    """The body of :func:`record_payment` (``amount > 0``) and :func:`refund_payment` (``amount <
-    0``) in the caller's transaction; ``cancel_pack`` uses it for its refund. Inputs are assumed
-    validated."""
+    """The body of ``payments.record_payment`` (``amount > 0``) and ``payments.refund_payment``
+    (``amount < 0``) in the caller's transaction; ``adjustments.cancel_pack`` uses it for its
+    refund. Inputs are assumed validated."""
     writer = _PaymentWriter(
         conn, actor=actor, method=method, reason=reason, received_at=received_at
     )

@@ -12,14 +12,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
-from packgraph.domain.errors import invalid
+from packgraph.domain.errors import check_reason, invalid
 from packgraph.domain.idempotency import run_idempotent
 from packgraph.domain.payment_allocation import PaymentResult, apply_payment
 from packgraph.models import PaymentMethod
 
 # Far above any real payment, far below the 64-bit column limit.
 MAX_AMOUNT = 10**12
-MAX_REASON_LENGTH = 500
 
 
 def check_amount(amount: int, field: str = "amount") -> int:
@@ -45,15 +44,6 @@ def check_method(method: PaymentMethod | str | None, field: str = "method") -> P
     except ValueError:
         choices = ", ".join(member.value for member in PaymentMethod)
         raise invalid(f"method must be one of {choices}", field) from None
-
-
-def check_refund_reason(reason: str | None, field: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise invalid("a refund needs a reason", field)
-    if len(reason) > MAX_REASON_LENGTH:
-        raise invalid(f"the reason is at most {MAX_REASON_LENGTH} characters", field)
-    return reason
 
 
 def _check_received_at(received_at: datetime | None) -> datetime:
@@ -171,7 +161,7 @@ async def refund_payment(
         actor=actor,
         amount=-check_positive_amount(amount),
         method=check_method(method),
-        reason=check_refund_reason(reason),
+        reason=check_reason(reason, required=True),
         invoice_id=invoice_id,
         pack_id=pack_id,
         received_at=received_at,
