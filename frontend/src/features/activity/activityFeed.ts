@@ -74,7 +74,7 @@ export function describeEvent(
     case "PAYMENT_RECORDED":
       return {
         label: "Payment",
-        text: `Received ${formatMoney(Math.abs(event.payment?.amount ?? 0), locale.currency)}`,
+        text: `Received ${formatMoney(event.payment?.amount ?? 0, locale.currency)}`,
         tone: "money",
       };
     case "PAYMENT_REFUNDED":

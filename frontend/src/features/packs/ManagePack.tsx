@@ -17,11 +17,11 @@ import {
   minorToInput,
   toDateInput,
 } from "../../lib/format";
-import { newAttemptKey, requestKey } from "../../lib/idempotency";
+import { useIdempotencyKey } from "../../lib/idempotency";
 import { useRouter } from "../../lib/router";
 import { useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
-import { PAYMENT_METHODS } from "./PackHistory";
+import { PaymentMethodSelect } from "./PaymentMethodSelect";
 import type { PackSnapshot } from "./packStore";
 import { usePackStore } from "./packStoreContext";
 
@@ -319,7 +319,12 @@ function CancelPackForm({
             onChange={(e) => setRefund(e.target.value)}
           />
         </label>
-        <MethodSelect label="Refund by" name="cancelRefundMethod" value={method} onChange={setMethod} />
+        <PaymentMethodSelect
+          label="Refund by"
+          name="cancelRefundMethod"
+          value={method}
+          onChange={setMethod}
+        />
       </div>
       <div className="form-actions">
         <button type="submit" className="btn btn-danger-solid" disabled={state.fetching}>
@@ -334,31 +339,6 @@ function CancelPackForm({
   );
 }
 
-function MethodSelect({
-  label,
-  name,
-  value,
-  onChange,
-}: {
-  label: string;
-  name: string;
-  value: PaymentMethod;
-  onChange: (method: PaymentMethod) => void;
-}) {
-  return (
-    <label className="field">
-      {label}
-      <select name={name} value={value} onChange={(e) => onChange(e.target.value as PaymentMethod)}>
-        {PAYMENT_METHODS.map((m) => (
-          <option key={m.value} value={m.value}>
-            {m.label}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
 /** Give back part or all of what was paid for the pack, with a reason (managers and owners). */
 function RefundForm({ pack, onDone }: { pack: PackSnapshot; onDone: () => void }) {
   const { currency } = useLocale();
@@ -366,7 +346,7 @@ function RefundForm({ pack, onDone }: { pack: PackSnapshot; onDone: () => void }
   const [amount, setAmount] = useState("");
   const [method, setMethod] = useState<PaymentMethod>("CARD");
   const [reason, setReason] = useState("");
-  const [attempt, setAttempt] = useState(newAttemptKey);
+  const idempotency = useIdempotencyKey();
   const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [done, setDone] = useState<string | null>(null);
   const [state, execute] = useMutation(RefundPaymentDocument);
@@ -383,13 +363,13 @@ function RefundForm({ pack, onDone }: { pack: PackSnapshot; onDone: () => void }
       setErrors([{ code: "INVALID", message: "Enter why the money is given back." }]);
       return;
     }
-    const idempotencyKey = requestKey(attempt, minor, method, reason.trim());
+    const idempotencyKey = idempotency.keyFor(minor, method, reason.trim());
     const result = await execute({
       input: { packId: pack.id, amount: minor, method, reason: reason.trim(), idempotencyKey },
     });
     const payload = result.data?.refundPayment;
     setErrors(payload?.userErrors ?? []);
-    if (payload) setAttempt(newAttemptKey());
+    if (payload) idempotency.answered();
     if (payload?.pack) {
       store.merge(payload.pack, { highlight: true });
       setDone(`Refund of ${formatMoney(minor, currency)} recorded.`);
@@ -414,7 +394,7 @@ function RefundForm({ pack, onDone }: { pack: PackSnapshot; onDone: () => void }
             onChange={(e) => setAmount(e.target.value)}
           />
         </label>
-        <MethodSelect label="Method" name="refundMethod" value={method} onChange={setMethod} />
+        <PaymentMethodSelect label="Method" name="refundMethod" value={method} onChange={setMethod} />
         <label className="field field-grow">
           Reason
           <input type="text" name="refundReason" value={reason} onChange={(e) => setReason(e.target.value)} />

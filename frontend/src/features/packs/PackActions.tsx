@@ -2,10 +2,10 @@ import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 import { AddPackNoteDocument, RecordPaymentDocument, type PaymentMethod } from "../../gql/graphql";
 import { formatMoney, inputToMinor, minorToInput } from "../../lib/format";
-import { newAttemptKey, requestKey } from "../../lib/idempotency";
+import { useIdempotencyKey } from "../../lib/idempotency";
 import { useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
-import { PAYMENT_METHODS } from "./PackHistory";
+import { PaymentMethodSelect } from "./PaymentMethodSelect";
 import type { PackSnapshot } from "./packStore";
 import { usePackStore } from "./packStoreContext";
 
@@ -17,9 +17,8 @@ export function RecordPaymentForm({ pack, onDone }: { pack: PackSnapshot; onDone
     pack.balanceDue > 0 ? minorToInput(pack.balanceDue, currency) : "",
   );
   const [method, setMethod] = useState<PaymentMethod>("CARD");
-  // One key per payment the receptionist means to record: a double click or a retry after a
-  // lost response records it once.
-  const [attempt, setAttempt] = useState(newAttemptKey);
+  // A double click or a retry after a lost response records the payment once.
+  const idempotency = useIdempotencyKey();
   const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [done, setDone] = useState<string | null>(null);
   const [state, execute] = useMutation(RecordPaymentDocument);
@@ -32,11 +31,11 @@ export function RecordPaymentForm({ pack, onDone }: { pack: PackSnapshot; onDone
       setErrors([{ code: "INVALID", message: "Enter an amount greater than zero." }]);
       return;
     }
-    const idempotencyKey = requestKey(attempt, minor, method);
+    const idempotencyKey = idempotency.keyFor(minor, method);
     const result = await execute({ input: { packId: pack.id, amount: minor, method, idempotencyKey } });
     const payload = result.data?.recordPayment;
     setErrors(payload?.userErrors ?? []);
-    if (payload) setAttempt(newAttemptKey());
+    if (payload) idempotency.answered();
     if (payload?.pack) {
       store.merge(payload.pack, { highlight: true });
       setDone(`Payment of ${formatMoney(minor, currency)} recorded.`);
@@ -66,16 +65,7 @@ export function RecordPaymentForm({ pack, onDone }: { pack: PackSnapshot; onDone
               required
             />
           </label>
-          <label className="field">
-            Method
-            <select name="method" value={method} onChange={(e) => setMethod(e.target.value as PaymentMethod)}>
-              {PAYMENT_METHODS.map((m) => (
-                <option key={m.value} value={m.value}>
-                  {m.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PaymentMethodSelect label="Method" name="method" value={method} onChange={setMethod} />
           <button type="submit" className="btn btn-primary" disabled={state.fetching}>
             Record payment
           </button>

@@ -146,12 +146,20 @@ describe("PackDetail", () => {
     const pay = () => fireEvent.click(within(form).getByRole("button", { name: "Record payment" }));
     pay();
     await waitFor(() => expect(executeMutation).toHaveBeenCalledTimes(1));
-    answer = { recordPayment: { pack: { ...pack, amountPaid: 80000, balanceDue: 0 }, userErrors: [] } };
+    answer = { recordPayment: { pack: { ...pack, amountPaid: 70000, balanceDue: 10000 }, userErrors: [] } };
     pay();
     await waitFor(() => expect(executeMutation).toHaveBeenCalledTimes(2));
-    const [lost, retried] = executeMutation.mock.calls.map(variablesOf);
+    // the rest of the balance, paid next: another payment
+    await waitFor(() => expect(within(form).getByLabelText("Amount")).toHaveValue("100.00"));
+    fireEvent.change(within(form).getByLabelText("Amount"), { target: { value: "400.00" } });
+    pay();
+    await waitFor(() => expect(executeMutation).toHaveBeenCalledTimes(3));
+    const [lost, retried, next] = executeMutation.mock.calls.map(variablesOf);
     expect(retried.idempotencyKey).toBe(lost.idempotencyKey);
     expect(retried).toMatchObject({ amount: 40000, method: "CARD" });
+    // the same amount as the first, yet a new key: the first attempt was answered
+    expect(next).toMatchObject({ amount: 40000, method: "CARD" });
+    expect(next.idempotencyKey).not.toBe(lost.idempotencyKey);
   });
 
   it("shows a refund's reason in the history", () => {

@@ -1,6 +1,7 @@
-import type { Metric, PackDetailQuery, PaymentMethod } from "../../gql/graphql";
+import type { Metric, PackDetailQuery } from "../../gql/graphql";
 import { formatDateTime, formatMoney, formatQuantity } from "../../lib/format";
 import { useLocale } from "../../lib/session";
+import { methodLabel } from "./PaymentMethodSelect";
 
 type DetailPack = NonNullable<PackDetailQuery["pack"]>;
 
@@ -109,19 +110,6 @@ export function buildTimeline(pack: DetailPack, currency: string, timezone = "UT
     });
   }
   return entries.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.key.localeCompare(a.key)));
-}
-
-export const PAYMENT_METHODS: readonly { value: PaymentMethod; label: string }[] = [
-  { value: "CARD", label: "Card" },
-  { value: "CASH", label: "Cash" },
-  { value: "BANK_TRANSFER", label: "Bank transfer" },
-  { value: "INSURER", label: "Insurer" },
-  { value: "VOUCHER", label: "Voucher" },
-  { value: "OTHER", label: "Other" },
-];
-
-export function methodLabel(method: PaymentMethod): string {
-  return PAYMENT_METHODS.find((m) => m.value === method)?.label ?? method;
 }
 
 const ICON: Record<TimelineKind, string> = {
