@@ -171,7 +171,11 @@ async def test_cancel_pack_with_a_refund(sqlite_url):
             "reason": "moved away",
         }
         assert await Payment.filter(pack_id=sale.pack.id, amount=-30000).exists()
-        assert (await event_types(tenant.id))[-2:] == ["PACK_CANCELLED", "PAYMENT_REFUNDED"]
+        assert (await event_types(tenant.id))[-3:] == [
+            "PACK_CANCELLED",
+            "PAYMENT_REFUNDED",
+            "INVOICE_LINE_VOIDED",
+        ]
 
 
 async def test_delete_pack_refuses_while_allocated_then_deletes(sqlite_url):
@@ -207,7 +211,24 @@ async def test_delete_pack_refuses_while_allocated_then_deletes(sqlite_url):
         assert deleted["pack"]["deletedAt"] is not None
         board = await api.ok("{ packs { totalCount } }", token=tenant.staff_token)
         assert board["packs"]["totalCount"] == 0
-        assert (await event_types(tenant.id))[-1] == "PACK_DELETED"
+        assert (await event_types(tenant.id))[-2:] == ["PACK_DELETED", "INVOICE_LINE_VOIDED"]
+        # Nothing stays owed for the deleted pack: its sale line is void; the invoice charges
+        # only the visit, unallocated and so charged at the service price.
+        invoice = await api.ok(
+            "query($id: ID!) { node(id: $id) { ... on Invoice { total balanceDue status "
+            "lines { kind amount chargedAmount isVoid voidReason } } } }",
+            {"id": gid("Invoice", sale.invoice.id)},
+            token=tenant.staff_token,
+        )
+        assert invoice["node"]["total"] == invoice["node"]["balanceDue"] == catalog.massage.price
+        assert invoice["node"]["status"] == "ISSUED"
+        assert invoice["node"]["lines"][0] == {
+            "kind": "PACK_SALE",
+            "amount": sale.line.amount,
+            "chargedAmount": 0,
+            "isVoid": True,
+            "voidReason": "Pack deleted",
+        }
 
 
 async def test_record_payment_partial_then_paid_and_overpayment_refused(sqlite_url):

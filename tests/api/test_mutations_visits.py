@@ -159,6 +159,7 @@ async def test_appointment_lifecycle_check_in_redeems_and_cancel_gives_back(sqli
             "PACK_SOLD",
             "SESSION_REDEEMED",
             "REDEMPTION_REVERSED",
+            "INVOICE_LINE_VOIDED",
         ]
 
 

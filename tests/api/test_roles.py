@@ -28,6 +28,8 @@ MANAGER_ONLY = {
     "cancelPack",
     "refundPayment",
     "deletePack",
+    "voidInvoiceLine",
+    "voidInvoice",
     "createPackTemplate",
     "updatePackTemplate",
     "archivePackTemplate",

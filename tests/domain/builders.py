@@ -271,4 +271,10 @@ async def snapshot_counts(business_id: int) -> dict[str, int]:
     counts["pack_versions"] = sum(
         await Pack.filter(business_id=business_id).values_list("version", flat=True)
     )
+    counts["voided"] = sum(
+        await InvoiceLine.filter(business_id=business_id).values_list("voided_amount", flat=True)
+    )
+    counts["void_invoices"] = await Invoice.filter(
+        business_id=business_id, voided_at__isnull=False
+    ).count()
     return counts

@@ -21,8 +21,10 @@ from packgraph.domain.redemptions import redeem_session
 from packgraph.models import (
     AutoRenew,
     EventType,
+    InvoiceLine,
     LedgerEntry,
     LedgerKind,
+    LineKind,
     Pack,
     PackItem,
     PackNote,
@@ -462,7 +464,7 @@ async def test_cancelling_with_a_refund(db):
     refund = await Payment.get(id=result.refund.id)
     assert (refund.amount, refund.method, refund.pack_id) == (-720_00, "CASH", pack.id)
     assert refund.reason == "moved away"
-    cancelled, paid = (await events_of(clinic.business_id))[-2:]
+    cancelled, paid, voided = (await events_of(clinic.business_id))[-3:]
     assert cancelled.type == EventType.PACK_CANCELLED
     assert cancelled.payload["reason"] == "moved away"
     assert (cancelled.payload["statusFrom"], cancelled.payload["statusTo"]) == (
@@ -470,6 +472,11 @@ async def test_cancelling_with_a_refund(db):
         "CANCELLED",
     )
     assert paid.type == EventType.PAYMENT_REFUNDED and paid.payment_id == refund.id
+    # The sale line now charges what stays paid: the 720.00 given back is voided with it.
+    line = await InvoiceLine.get(pack_id=pack.id, kind=LineKind.PACK_SALE)
+    assert (line.amount, line.voided_amount, line.void_reason) == (800_00, 720_00, "moved away")
+    assert voided.type == EventType.INVOICE_LINE_VOIDED and voided.pack_id == pack.id
+    assert (voided.payload["amount"], voided.payload["charged"]) == (720_00, 80_00)
 
 
 async def test_a_cancelled_pack_cannot_be_redeemed(db):

@@ -12,6 +12,11 @@ database alone:
   payment, plus PACK_FULLY_USED / PACK_EXPIRED for a pack that became fully used / expired), a
   failed step wrote nothing
   and changed nothing; the outbox ``seq`` has no gaps;
+- money (SPEC §6.1): no invoice or line is ever deleted; a pack's balance due equals its sale
+  line's unpaid amount (what the line charges after voids, less what the pack has paid); a void
+  invoice charges nothing and holds no money; a void SERVICE line deducts nothing; and the
+  report's outstanding balance is the sum of what the packs' sale lines leave unpaid. Lines and
+  whole invoices are voided by the rules, with deletions, cancellations and refunds voiding sales;
 - every pack read fresh equals the pack a live dashboard holds (issue 23): after each step the
   machine "delivers" the new events as ``packEvents`` does, reading each event's pack when it is
   delivered, and every field of every pack (``version`` and ``updated_at`` included) and of its
@@ -50,7 +55,8 @@ from packgraph.domain.appointments import (
 )
 from packgraph.domain.errors import DomainError
 from packgraph.domain.expiry import process_expiries
-from packgraph.domain.invoices import add_service_line
+from packgraph.domain.invoice_voids import void_invoice, void_invoice_line
+from packgraph.domain.invoices import add_service_line, charged, invoice_paid
 from packgraph.domain.notes import add_pack_note
 from packgraph.domain.payment_allocation import payment_status_for
 from packgraph.domain.payments import record_payment, refund_payment
@@ -60,11 +66,13 @@ from packgraph.domain.redemptions import (
     move_allocations,
     unallocate_invoice_line,
 )
+from packgraph.domain.reports import pack_summary
 from packgraph.domain.status import compute_status
 from packgraph.models import (
     AutoRenew,
     Event,
     EventType,
+    Invoice,
     InvoiceLine,
     LedgerEntry,
     LineKind,
@@ -74,6 +82,7 @@ from packgraph.models import (
     PackStatus,
     Payment,
 )
+from packgraph.schema.packs import pack_from_row
 from tests.conftest import fresh_database
 from tests.databases import DatabaseFactory, init_orm
 from tests.domain.builders import Clinic, add_template, build_clinic, sell, snapshot_counts
@@ -176,6 +185,8 @@ class PackLedgerMachine(RuleBasedStateMachine):
         # What a live dashboard holds: each pack as its latest event delivered it.
         self.delivered: dict[int, dict[str, Any]] = {}
         self.delivered_seq = 0
+        self.seen_lines: set[int] = set()
+        self.seen_invoices: set[int] = set()
 
     def teardown(self) -> None:
         try:
@@ -272,7 +283,10 @@ class PackLedgerMachine(RuleBasedStateMachine):
         appointment_id = _pick(self.appointments, appointment)
         self.step(
             lambda: cancel_appointment(actor=self.clinic.staff, appointment_id=appointment_id),
-            lambda r: [EventType.REDEMPTION_REVERSED] * len(r.entries),
+            lambda r: (
+                [EventType.REDEMPTION_REVERSED] * len(r.entries)
+                + [EventType.INVOICE_LINE_VOIDED] * len(r.lines)
+            ),
         )
 
     @rule(pack=INDEX, item=INDEX, delta=st.integers(-4, 4), role=ROLE, reason=REASON)
@@ -315,7 +329,12 @@ class PackLedgerMachine(RuleBasedStateMachine):
             lambda: refund_payment(
                 actor=self.actor(role), amount=amount, method="CASH", reason=reason, **where
             ),
-            lambda r: [EventType.PAYMENT_REFUNDED] * len(r.payments),
+            # A refund of a cancelled pack voids what it gives back of the pack's sale.
+            lambda r: (
+                [EventType.PAYMENT_REFUNDED] * len(r.payments)
+                + [EventType.INVOICE_LINE_VOIDED]
+                * sum(p.status == PackStatus.CANCELLED for p in r.packs)
+            ),
         )
 
     @rule(pack=INDEX, amount=REFUND, role=ROLE, reason=REASON)
@@ -442,9 +461,13 @@ class PackLedgerMachine(RuleBasedStateMachine):
     @rule(pack=INDEX, role=ROLE)
     def delete(self, pack, role):
         pack_id = _pick(self.packs, pack)
+        # Only an unpaid pack is deleted; its sale line is voided whole (a cancelled one's was).
         self.step(
             lambda: delete_pack(actor=self.actor(role), pack_id=pack_id),
-            lambda r: [EventType.PACK_DELETED],
+            lambda r: (
+                [EventType.PACK_DELETED]
+                + ([EventType.INVOICE_LINE_VOIDED] if r.pack.status != PackStatus.CANCELLED else [])
+            ),
         )
 
     @rule(pack=INDEX, refund=st.sampled_from([0, 0, 1, 50_00, 10_000_00]))
@@ -454,7 +477,53 @@ class PackLedgerMachine(RuleBasedStateMachine):
             lambda: cancel_pack(
                 actor=self.clinic.owner, pack_id=pack_id, reason="r", refund=refund, method="CARD"
             ),
-            lambda r: [EventType.PACK_CANCELLED] + ([EventType.PAYMENT_REFUNDED] if refund else []),
+            # The sale line is voided down to what stays paid, when that is less than the price.
+            lambda r: (
+                [EventType.PACK_CANCELLED]
+                + ([EventType.PAYMENT_REFUNDED] if refund else [])
+                + (
+                    [EventType.INVOICE_LINE_VOIDED]
+                    if r.pack.amount_paid < r.pack.final_price
+                    else []
+                )
+            ),
+        )
+
+    async def _any_line(self, index: int, *, likely: bool) -> int:
+        """Any line of the business (sale lines too, which are refused); ``likely``: one that
+        is still charged."""
+        query = InvoiceLine.filter(business_id=self.clinic.business_id)
+        if likely:
+            query = query.filter(voided_at__isnull=True, kind__not=LineKind.PACK_SALE)
+        ids = list(await query.order_by("id").values_list("id", flat=True))
+        if not ids:
+            ids = list(
+                await InvoiceLine.filter(business_id=self.clinic.business_id)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+        return _pick(ids, index)
+
+    @rule(line=INDEX, role=ROLE, reason=REASON, likely=LIKELY)
+    def void_line(self, line, role, reason, likely):
+        async def operation():
+            line_id = await self._any_line(line, likely=likely)
+            return await void_invoice_line(actor=self.actor(role), line_id=line_id, reason=reason)
+
+        self.step(
+            operation,
+            lambda r: (
+                ([EventType.REDEMPTION_REVERSED] if r.entry else [])
+                + [EventType.INVOICE_LINE_VOIDED]
+            ),
+        )
+
+    @rule(invoice=INDEX, role=ROLE, reason=REASON)
+    def void_whole_invoice(self, invoice, role, reason):
+        invoice_id = _pick(self.invoices, invoice)
+        self.step(
+            lambda: void_invoice(actor=self.actor(role), invoice_id=invoice_id, reason=reason),
+            lambda r: [EventType.REDEMPTION_REVERSED] * len(r.entries) + [EventType.INVOICE_VOIDED],
         )
 
     # --- invariants -----------------------------------------------------------------------------
@@ -498,6 +567,7 @@ class PackLedgerMachine(RuleBasedStateMachine):
         for invoice_id in self.invoices:
             paid = sum(await Payment.filter(invoice_id=invoice_id).values_list("amount", flat=True))
             assert paid >= 0
+        await self._check_invoices()
         # Money received is positive and comes with a PAYMENT_RECORDED event; money given back is
         # negative, has its reason and comes with a PAYMENT_REFUNDED event.
         events = await Event.filter(business_id=business_id, payment_id__isnull=False).values_list(
@@ -522,6 +592,39 @@ class PackLedgerMachine(RuleBasedStateMachine):
         )
         assert list(seqs) == list(range(1, len(seqs) + 1))
         await self._check_live_view()
+
+    async def _check_invoices(self) -> None:
+        """Money: nothing is deleted, a pack's balance due is its sale line's unpaid amount, a
+        void invoice charges nothing and holds no money, a void line deducts nothing, and the
+        report's outstanding balance is what the packs' sale lines leave unpaid."""
+        business_id = self.clinic.business_id
+        lines = await InvoiceLine.filter(business_id=business_id)
+        line_ids = {line.id for line in lines}
+        assert self.seen_lines <= line_ids, "an invoice line was deleted"
+        self.seen_lines = line_ids
+        invoices = {row.id: row for row in await Invoice.filter(business_id=business_id)}
+        assert self.seen_invoices <= set(invoices), "an invoice was deleted"
+        self.seen_invoices = set(invoices)
+        packs = {pack.id: pack for pack in await Pack.filter(business_id=business_id)}
+        unpaid_sales = 0
+        for line in lines:
+            assert 0 <= line.voided_amount <= line.amount, line.id
+            assert (line.voided_amount > 0) <= (line.voided_at is not None), line.id
+            if line.voided_at is not None and line.kind == LineKind.SERVICE:
+                assert line.pack_id is None and line.units == 0, line.id
+            if invoices[line.invoice_id].voided_at is not None:
+                assert charged(line) == 0, line.id
+            if line.kind != LineKind.PACK_SALE:
+                continue
+            pack = pack_from_row(packs[line.pack_id])
+            assert pack.balance_due == charged(line) - pack.amount_paid, (pack.id, line.id)
+            if pack.deleted_at is None:
+                unpaid_sales += pack.balance_due
+        for invoice in invoices.values():
+            if invoice.voided_at is not None:
+                assert await invoice_paid(None, invoice.id) == 0, invoice.id
+        summary = await pack_summary(actor=self.clinic.owner)
+        assert summary.outstanding_balance_due == unpaid_sales
 
     async def _check_live_view(self) -> None:
         """Deliver the events written since the last check, each with its pack read now, then

@@ -9,6 +9,7 @@ import pytest
 from packgraph.domain.appointments import check_in_appointment, create_appointment
 from packgraph.domain.catalog import set_client_billing_preference
 from packgraph.domain.errors import DomainError, ErrorCode
+from packgraph.domain.invoices import invoice_total
 from packgraph.domain.payments import record_payment
 from packgraph.domain.redemptions import (
     allocate_invoice_line,
@@ -16,7 +17,7 @@ from packgraph.domain.redemptions import (
     move_allocations,
     unallocate_invoice_line,
 )
-from packgraph.models import EventType, InvoiceLine, Pack, Task, TaskKind
+from packgraph.models import EventType, InvoiceLine, LineKind, Pack, Task, TaskKind
 from tests.domain.builders import (
     add_template,
     assert_ledger_consistent,
@@ -101,12 +102,17 @@ async def test_fix_incorrect_pack_with_one_move_allocations(db):
     assert await item_usage(right.id) == [(2, 10)]
     lines = await InvoiceLine.filter(id__in=[v.line.id for v in visits]).order_by("id")
     assert [(line.pack_id, line.session_number) for line in lines] == [(right.id, 1), (right.id, 2)]
-    types = [event.type for event in await events_of(clinic.business_id)][-3:]
+    types = [event.type for event in await events_of(clinic.business_id)][-4:]
     assert types == [
         EventType.ALLOCATIONS_MOVED,
         EventType.ALLOCATIONS_MOVED,
         EventType.PACK_DELETED,
+        EventType.INVOICE_LINE_VOIDED,
     ]
+    # and nothing stays owed for the mistaken, unpaid pack: its sale line is voided
+    sale = await InvoiceLine.get(pack_id=wrong.id, kind=LineKind.PACK_SALE)
+    assert (sale.voided_amount, sale.void_reason) == (sale.amount, "Pack deleted")
+    assert await invoice_total(None, sale.invoice_id) == 0
 
 
 async def test_allocate_pack_retrospectively_to_a_paid_invoice(db):

@@ -41,6 +41,8 @@ KINDS = (
     "note",
     "cancel_pack",
     "delete_pack",
+    "void_line",
+    "void_invoice",
     "run_expiry_job",
 )
 
@@ -379,6 +381,25 @@ class FrontDesk:
         pack = self._pack(a)
         if pack is not None and await self._mutate("deletePack", {"packId": pack.id}):
             self.deleted.add(pack.id)
+
+    async def _void_line(self, a: int, b: int, c: int) -> None:
+        """A charged visit voided: an allocated one gives its session back to its pack."""
+        lines = self.allocated_lines + self.loose_lines
+        if not lines:
+            return
+        line = lines[a % len(lines)]
+        values = {"lineId": line.id, "reason": "entered by mistake"}
+        if await self._mutate("voidInvoiceLine", values) is not None:
+            (self.allocated_lines if line in self.allocated_lines else self.loose_lines).remove(
+                line
+            )
+
+    async def _void_invoice(self, a: int, b: int, c: int) -> None:
+        """The invoice of a deleted pack (or, refused while it sells a live pack, of any)."""
+        gone = [p for p in self.packs if p.id in self.deleted] or self.packs
+        if gone:
+            pack = gone[a % len(gone)]
+            await self._mutate("voidInvoice", {"invoiceId": pack.invoice_id, "reason": "mistake"})
 
     async def _run_expiry_job(self, a: int, b: int, c: int) -> None:
         """What the server's periodic job does: expire due packs, remind of packs expiring soon;

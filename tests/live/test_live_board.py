@@ -281,8 +281,10 @@ TOUR: list[Action] = [
     ("change_expiry", 4, 3, 0),  # P4 restored (sessions are owed)
     ("delete_pack", 5, 0, 0),  # P5 still has an allocated line: refused
     ("sell", 2, 0, 0),  # P7: 10 massages for Chloé ...
-    ("delete_pack", 7, 0, 0),  # ... deleted
+    ("delete_pack", 7, 0, 0),  # ... deleted: its sale line voided (INVOICE_LINE_VOIDED)
+    ("void_invoice", 0, 0, 0),  # ... and its invoice voided (INVOICE_VOIDED)
     ("cancel_visit", 0, 0, 0),  # Bruno's visit cancelled: its session goes back
+    ("void_line", 0, 0, 0),  # an allocated visit voided: its session goes back to its pack
 ]
 EVERY_EVENT_TYPE = {
     "PACK_SOLD",
@@ -299,6 +301,8 @@ EVERY_EVENT_TYPE = {
     "PACK_DELETED",
     "NOTE_ADDED",
     "ALLOCATIONS_MOVED",
+    "INVOICE_LINE_VOIDED",
+    "INVOICE_VOIDED",
 }
 
 

@@ -206,6 +206,10 @@ export type PackEventType =
   | 'ALLOCATIONS_MOVED'
   /** The expiry date was changed or removed. */
   | 'EXPIRY_CHANGED'
+  /** An invoice line was voided, in whole or (a cancelled or deleted pack's sale) its unpaid part; `details` has the invoice, line, amount and reason. */
+  | 'INVOICE_LINE_VOIDED'
+  /** A whole invoice was voided with a reason; `details` lists its lines. */
+  | 'INVOICE_VOIDED'
   /** A note was added to the pack. */
   | 'NOTE_ADDED'
   /** A manager cancelled the pack. */
@@ -421,6 +425,10 @@ export type UserErrorCode =
   | 'INVALID_INPUT'
   /** The object is not in a state that allows this change. */
   | 'INVALID_STATE'
+  /** The change would leave more paid than charged (or drop money paid): refund it first. */
+  | 'INVOICE_HAS_PAYMENTS'
+  /** The invoice or line is void: it takes no new lines, payments or allocations. */
+  | 'INVOICE_VOID'
   /** The invoice line is not allocated to a pack. */
   | 'NOT_ALLOCATED'
   /** An ID does not exist (or belongs to another business: they look the same). */

@@ -19,6 +19,7 @@ from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, check_reason, invalid, not_found
 from packgraph.domain.events import append_event
+from packgraph.domain.invoice_voids import lock_invoice_of_sale, void_unpaid_sale
 from packgraph.domain.pack_end import apply_pack_end
 from packgraph.domain.payment_allocation import apply_payment
 from packgraph.domain.payments import check_amount, check_method
@@ -231,8 +232,10 @@ async def cancel_pack(
 
     The pack becomes CANCELLED (it can no longer be redeemed) with ``cancelled_at`` and the
     reason. Emits PACK_CANCELLED, then PAYMENT_REFUNDED for the refund, which needs a ``method``
-    and carries the cancellation's reason. A refund above the amount paid fails with
-    REFUND_TOO_LARGE and cancels nothing; cancelling twice fails with PACK_NOT_ACTIVE.
+    and carries the cancellation's reason. Its sale line is then voided down to what stays paid
+    (INVOICE_LINE_VOIDED), so the client owes nothing more for it. A refund above the amount
+    paid fails with REFUND_TOO_LARGE and cancels nothing; cancelling twice fails with
+    PACK_NOT_ACTIVE.
     ``refund_quote`` suggests the refund.
     """
     actor.require_manager("cancel packs")
@@ -244,6 +247,7 @@ async def cancel_pack(
     now = utcnow()
     async with write_transaction(actor.business_id) as conn:
         pack = await lock_pack(conn, pack_id=pack_id, actor=actor)
+        await lock_invoice_of_sale(conn, pack.id)
         cancelled = await (
             Pack.filter(id=pack.id, cancelled_at__isnull=True)
             .using_db(conn)
@@ -275,6 +279,9 @@ async def cancel_pack(
             )
             payment = paid.payment
             result_pack = paid.pack or result_pack
+        # A refund of a cancelled pack voids what it gives back (payment_allocation); without one
+        # the unpaid part is voided here.
+        await void_unpaid_sale(conn, actor=actor, pack_id=pack.id, reason=reason, now=now)
     return CancelResult(pack=result_pack, refund=payment)
 
 

@@ -101,9 +101,9 @@ async def redeem_on_line(
     entry, SESSION_REDEEMED (``extra`` added to its payload), then the pack's ending if the
     deduction used it up.
 
-    Returns None, changing nothing, when the existing ``line`` was allocated meanwhile: the
-    allocation is a conditional update, so a concurrent allocation of the same line loses and
-    the caller says why.
+    Returns None, changing nothing, when the existing ``line`` was allocated or voided meanwhile:
+    the allocation is a conditional update, so a concurrent allocation or void of the same line
+    loses and the caller says why.
     """
     if isinstance(line, NewServiceLine):
         line = await InvoiceLine.create(
@@ -121,7 +121,7 @@ async def redeem_on_line(
     else:
         fields = {"retrospective": retrospective, **allocated_line_fields(deduction, line.quantity)}
         allocated = (
-            await InvoiceLine.filter(id=line.id, pack_id__isnull=True)
+            await InvoiceLine.filter(id=line.id, pack_id__isnull=True, voided_at__isnull=True)
             .using_db(conn)
             .update(**fields)
         )
@@ -190,20 +190,21 @@ async def release_line(
 ) -> tuple[LedgerEntry, StatusChange]:
     """Give back an allocated line's units and detach it from its pack (REVERSAL entry and
     REDEMPTION_REVERSED event, then the ending if the pack is past its date). ``charge``: re-price
-    it at the service price, else at zero. The caller holds the pack's lock (``lock_pack``)."""
+    it at the service price (the visit is charged in full again), else keep the price it had (the
+    caller voids the line). The caller holds the pack's lock (``lock_pack``)."""
     entry, pack = await give_back(conn, actor=actor, line=line, now=now, reason=reason)
     change = await update_pack_status(conn, pack_id=pack.id, actor=actor, now=now)
-    service = await Service.get_or_none(id=line.service_id).using_db(conn) if charge else None
-    unit_price = service.price if service else 0
-    fields = {
+    fields: dict = {
         "pack_id": None,
         "pack_item_id": None,
         "units": 0,
         "session_number": None,
         "retrospective": False,
-        "unit_price": unit_price,
-        "amount": unit_price * line.quantity,
     }
+    if charge:
+        service = await Service.get_or_none(id=line.service_id).using_db(conn)
+        unit_price = service.price if service else 0
+        fields.update(unit_price=unit_price, amount=unit_price * line.quantity)
     await InvoiceLine.filter(id=line.id).using_db(conn).update(**fields)
     item = await PackItem.get(id=entry.item_id).using_db(conn)
     await append_event(

@@ -15,6 +15,7 @@ from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import auto_deduct, eligible_items, pack_ids_of, require_pack
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.idempotency import run_idempotent
+from packgraph.domain.invoice_voids import lock_invoices, void_visit_line
 from packgraph.domain.invoices import business_of, invoice_for_day
 from packgraph.domain.status import lock_pack
 from packgraph.domain.transaction import write_transaction
@@ -57,11 +58,13 @@ class CheckInResult:
 
 @dataclass(frozen=True)
 class CancelResult:
-    """A cancelled appointment and the REVERSAL entries that gave its units back."""
+    """A cancelled appointment, the REVERSAL entries that gave its units back and the invoice
+    lines it voided."""
 
     appointment: Appointment
     entries: list[LedgerEntry] = field(default_factory=list)
     packs: list[Pack] = field(default_factory=list)
+    lines: list[InvoiceLine] = field(default_factory=list)
 
 
 async def get_appointment(
@@ -315,7 +318,8 @@ async def mark_no_show(
 
 async def cancel_appointment(*, actor: Actor, appointment_id: int) -> CancelResult:
     """Cancel an appointment. Its redemptions are reversed (REVERSAL entries, a FULLY_USED pack
-    becomes ACTIVE again) and its service lines are no longer charged."""
+    becomes ACTIVE again) and its service lines are voided ("Appointment cancelled",
+    INVOICE_LINE_VOIDED), so they are no longer charged."""
     actor.require_staff()
     async with write_transaction(actor.business_id) as conn:
         now = utcnow()
@@ -338,22 +342,30 @@ async def cancel_appointment(*, actor: Actor, appointment_id: int) -> CancelResu
         # Pack rows in primary-key order (the lock order of status.py).
         for pack_id in pack_ids_of(lines):
             await lock_pack(conn, pack_id=pack_id, actor=actor, now=now)
-        entries, packs = [], {}
+        # Then their invoices, before the first event takes the business row (status.py).
+        await lock_invoices(conn, {line.invoice_id for line in lines})
+        entries, packs, voided = [], {}, []
         for line in lines:
-            if line.pack_id is None:
-                await InvoiceLine.filter(id=line.id).using_db(conn).update(unit_price=0, amount=0)
+            if line.voided_at is not None:
                 continue
-            entry, change = await release_line(
-                conn,
-                actor=actor,
-                line=line,
-                now=now,
-                reason="Appointment cancelled",
-                charge=False,
-            )
-            entries.append(entry)
-            packs[change.pack.id] = change.pack
-        return CancelResult(appointment=appointment, entries=entries, packs=list(packs.values()))
+            if line.pack_id is not None:
+                entry, change = await release_line(
+                    conn,
+                    actor=actor,
+                    line=line,
+                    now=now,
+                    reason="Appointment cancelled",
+                    charge=False,
+                )
+                entries.append(entry)
+                packs[change.pack.id] = change.pack
+            if await void_visit_line(
+                conn, actor=actor, line=line, reason="Appointment cancelled", now=now
+            ):
+                voided.append(line)
+        return CancelResult(
+            appointment=appointment, entries=entries, packs=list(packs.values()), lines=voided
+        )
 
 
 async def delete_appointment(*, actor: Actor, appointment_id: int) -> AppointmentResult:

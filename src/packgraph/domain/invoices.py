@@ -1,4 +1,12 @@
-"""Invoices and their lines: per-business invoice numbers and the client's invoice for a day."""
+"""Invoices and their lines: per-business invoice numbers, the client's invoice for a day, what
+an invoice charges and its status (SPEC §6.1).
+
+A line charges ``amount - voided_amount``: voiding never deletes or rewrites a line, it records
+how much of it is no longer charged (all of it, or a cancelled pack's unpaid part). An invoice's
+total is what its lines charge; a VOID invoice charges nothing and takes no new lines or
+payments. Anything that adds a line or money to an existing invoice locks it first with
+:func:`lock_open_invoice`, so it cannot slip in while the invoice is being voided.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,22 @@ from dataclasses import dataclass
 from datetime import date
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.catalog import get_client, get_service
 from packgraph.domain.clock import local_date, utcnow
-from packgraph.domain.errors import invalid, not_found
+from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.transaction import write_transaction
-from packgraph.models import Appointment, Business, Invoice, InvoiceLine, LineKind
+from packgraph.models import (
+    Appointment,
+    Business,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+)
 
 INVOICE_PREFIX = "INV-"
 
@@ -50,24 +67,101 @@ async def create_invoice(
     )
 
 
+def charged(line: InvoiceLine) -> int:
+    """What a line charges now: its amount less what was voided of it."""
+    return line.amount - line.voided_amount
+
+
+async def invoice_total(conn: BaseDBAsyncClient, invoice_id: int) -> int:
+    """What the invoice's lines charge now (its voided parts left out)."""
+    rows = (
+        await InvoiceLine.filter(invoice_id=invoice_id)
+        .using_db(conn)
+        .values_list("amount", "voided_amount")
+    )
+    return sum(amount - voided for amount, voided in rows)
+
+
+async def invoice_paid(conn: BaseDBAsyncClient, invoice_id: int) -> int:
+    """The invoice's payments, net of refunds."""
+    amounts = (
+        await Payment.filter(invoice_id=invoice_id).using_db(conn).values_list("amount", flat=True)
+    )
+    return sum(amounts)
+
+
+def status_of(*, voided: bool, total: int, paid: int) -> InvoiceStatus:
+    """VOID once voided; else PAID when the net paid covers the total (an invoice that charges
+    nothing included), PARTIALLY_PAID when something is paid, ISSUED when nothing is."""
+    if voided:
+        return InvoiceStatus.VOID
+    if paid >= total:
+        return InvoiceStatus.PAID
+    if paid > 0:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.ISSUED
+
+
+def void_error(invoice: Invoice, field: str = "invoiceId") -> DomainError:
+    return DomainError(
+        ErrorCode.INVOICE_VOID,
+        f"invoice {invoice.number} is void: it takes no new lines or payments",
+        field,
+    )
+
+
+async def lock_open_invoice(
+    conn: BaseDBAsyncClient, *, actor: Actor, invoice_id: int, field: str = "invoiceId"
+) -> Invoice:
+    """Lock an invoice of the caller's business that is not void, and return it as it is now.
+
+    A no-op UPDATE rather than SELECT ... FOR UPDATE: it takes PostgreSQL's row lock (FOR NO KEY
+    UPDATE, which does not block inserting lines into the invoice) and makes SQLite take its write
+    lock now. Waiting behind a concurrent ``voidInvoice`` ends in INVOICE_VOID, never in a line
+    or payment on a void invoice.
+    """
+    locked = await (
+        Invoice.filter(id=invoice_id, business_id=actor.business_id, voided_at__isnull=True)
+        .using_db(conn)
+        .update(issued_on=F("issued_on"))
+    )
+    invoice = await Invoice.get_or_none(id=invoice_id, business_id=actor.business_id).using_db(conn)
+    if invoice is None:
+        raise not_found("invoice", field)
+    if not locked:
+        raise void_error(invoice, field)
+    return invoice
+
+
 async def invoice_for_day(
     conn: BaseDBAsyncClient, *, actor: Actor, client_id: int, day: date
 ) -> Invoice:
     """The client's invoice for ``day``, created when there is none.
 
+    Void invoices are passed over. An open invoice that already exists is locked
+    (:func:`lock_open_invoice`) and returned: invoices are never deleted, so the day's first open
+    invoice stays the first until it is voided, and the business row is then locked only by the
+    event's ``seq``, for the shortest time (every write of the business queues on it).
+
     Creating one locks the business row first (the same lock invoice numbering takes) and looks
     again, so two check-ins of one client on one day cannot both create an invoice. It is the
     last lock an operation takes before its event, which keeps the lock order of ``status.py``.
-    An invoice that already exists is returned without that lock: invoices are never deleted, so
-    the day's first invoice stays the first, and the business row is then locked only by the
-    event's ``seq``, for the shortest time (every write of the business queues on it).
+    An invoice another transaction created meanwhile is then used without its row lock (taking
+    it after the business row could deadlock); ``invoice_voids.void_invoice`` reads the lines
+    again under the business lock, so a line added this way makes that void fail, not slip in.
     """
     day_invoices = Invoice.filter(
-        business_id=actor.business_id, client_id=client_id, issued_on=day
+        business_id=actor.business_id, client_id=client_id, issued_on=day, voided_at__isnull=True
     ).using_db(conn)
     invoice = await day_invoices.order_by("id").first()
     if invoice is not None:
-        return invoice
+        locked = await (
+            Invoice.filter(id=invoice.id, voided_at__isnull=True)
+            .using_db(conn)
+            .update(issued_on=F("issued_on"))
+        )
+        if locked:
+            return invoice
     await conn.execute_query(
         f"UPDATE business SET invoice_seq = invoice_seq WHERE id = {_mark(conn, 1)}",
         [actor.business_id],
@@ -134,7 +228,7 @@ async def add_service_line(
             if appointment is None:
                 raise not_found("appointment", "appointmentId")
         if invoice_id is not None:
-            invoice = await get_invoice(conn, actor=actor, invoice_id=invoice_id)
+            invoice = await lock_open_invoice(conn, actor=actor, invoice_id=invoice_id)
             if invoice.client_id != client.id:
                 raise invalid("the invoice belongs to another client", "invoiceId")
         else:

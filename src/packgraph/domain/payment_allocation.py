@@ -31,8 +31,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Case, F, When
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
+from packgraph.domain.invoice_voids import void_unpaid_sale
+from packgraph.domain.invoices import invoice_paid, invoice_total, lock_open_invoice
 from packgraph.domain.status import changed_now, lock_pack, unchanged
 from packgraph.models import (
     EventType,
@@ -213,33 +216,12 @@ class _PaymentWriter:
         self.packs: list[Pack] = []
 
     async def lock_invoice(self, invoice_id: int) -> None:
-        """Lock the invoice row, then read its total and net payments under the lock.
-
-        A no-op UPDATE rather than SELECT ... FOR UPDATE: it takes PostgreSQL's row lock (FOR NO
-        KEY UPDATE, which does not block inserting lines into the invoice) and makes SQLite take
-        its write lock now, so the sums read below cannot change before this transaction commits.
-        """
+        """Lock the invoice row (INVOICE_VOID for a void one), then read what it charges and its
+        net payments under the lock, so the sums read below cannot change before commit."""
         conn = self.conn
-        locked = await (
-            Invoice.filter(id=invoice_id, business_id=self.actor.business_id)
-            .using_db(conn)
-            .update(issued_on=F("issued_on"))
-        )
-        if not locked:
-            raise not_found("invoice", "invoiceId")
-        self.invoice = await Invoice.get(id=invoice_id).using_db(conn)
-        amounts = (
-            await InvoiceLine.filter(invoice_id=invoice_id)
-            .using_db(conn)
-            .values_list("amount", flat=True)
-        )
-        paid = (
-            await Payment.filter(invoice_id=invoice_id)
-            .using_db(conn)
-            .values_list("amount", flat=True)
-        )
-        self.invoice_total = sum(amounts)
-        self.invoice_paid = sum(paid)
+        self.invoice = await lock_open_invoice(conn, actor=self.actor, invoice_id=invoice_id)
+        self.invoice_total = await invoice_total(conn, invoice_id)
+        self.invoice_paid = await invoice_paid(conn, invoice_id)
 
     def check_invoice_bounds(self, amount: int) -> None:
         assert self.invoice is not None
@@ -302,6 +284,11 @@ class _PaymentWriter:
             payload["paymentStatusFrom"] = pack.payment_status.value
             payload["paymentStatusTo"] = after.payment_status.value
         await self._write(amount, after, payload)
+        if amount < 0 and after.status == PackStatus.CANCELLED:
+            # A cancelled pack's sale charges what stays paid: what is given back is voided.
+            await void_unpaid_sale(
+                self.conn, actor=self.actor, pack_id=pack.id, reason=self.reason, now=utcnow()
+            )
         self.packs.append(after)
 
     async def write_unallocated(self, amount: int) -> None:

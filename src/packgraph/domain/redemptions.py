@@ -24,6 +24,11 @@ from packgraph.domain.deduction import deduct, give_back, require_pack, visit_da
 from packgraph.domain.errors import DomainError, ErrorCode, invalid
 from packgraph.domain.events import append_event
 from packgraph.domain.idempotency import run_idempotent
+from packgraph.domain.invoice_voids import (
+    line_void_error,
+    lock_invoice_of_sale,
+    void_unpaid_sale,
+)
 from packgraph.domain.invoices import (
     business_of,
     check_quantity,
@@ -150,6 +155,8 @@ async def allocate_invoice_line(
         line = await get_line(conn, actor=actor, line_id=line_id)
         if line.kind != LineKind.SERVICE or line.service_id is None:
             raise invalid("only service lines can be allocated to a pack", "lineId")
+        if line.voided_at is not None:
+            raise line_void_error()
         if line.pack_id is not None:
             raise DomainError(
                 ErrorCode.ALREADY_ALLOCATED, "this line is already allocated to a pack", "lineId"
@@ -179,7 +186,9 @@ async def allocate_invoice_line(
             extra={"allocated": True},
         )
         if redeemed is None:
-            # A concurrent allocation of the same line committed first.
+            # A concurrent allocation or void of the same line committed first.
+            if (await get_line(conn, actor=actor, line_id=line_id)).voided_at is not None:
+                raise line_void_error()
             raise DomainError(
                 ErrorCode.ALREADY_ALLOCATED, "this line is already allocated to a pack", "lineId"
             )
@@ -353,8 +362,11 @@ class DeletePackResult:
 
 
 async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
-    """Soft-delete a pack (managers and owners). Refused with PACK_HAS_INVOICES, naming the
-    invoices, while any service line is allocated to it; unallocate or move them first."""
+    """Soft-delete a mistaken pack (managers and owners): its sale line is voided ("Pack
+    deleted", INVOICE_LINE_VOIDED), so nothing stays owed for it. Refused with PACK_HAS_INVOICES,
+    naming the invoices, while any service line is allocated to it (unallocate or move them
+    first), and with INVOICE_HAS_PAYMENTS while anything is paid on it (refund it, or cancel the
+    pack instead)."""
     actor.require_staff()
     actor.require_manager("delete packs")
     async with write_transaction(actor.business_id) as conn:
@@ -375,6 +387,14 @@ async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
                 + "; unallocate the lines or move them to another pack first",
                 "packId",
             )
+        if pack.amount_paid > 0:
+            raise DomainError(
+                ErrorCode.INVOICE_HAS_PAYMENTS,
+                f"the pack {pack.name!r} has {pack.amount_paid} paid: refund it first, or cancel "
+                "the pack instead",
+                "packId",
+            )
+        await lock_invoice_of_sale(conn, pack.id)
         await Pack.filter(id=pack.id).using_db(conn).update(deleted_at=now)
         pack.deleted_at = now
         await Client.filter(preferred_pack_id=pack.id).using_db(conn).update(preferred_pack_id=None)
@@ -386,4 +406,5 @@ async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
             client_id=pack.client_id,
             payload={"name": pack.name},
         )
+        await void_unpaid_sale(conn, actor=actor, pack_id=pack.id, reason="Pack deleted", now=now)
         return DeletePackResult(pack=pack)

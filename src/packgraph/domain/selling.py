@@ -31,7 +31,7 @@ from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import Deduction, deduct
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.idempotency import run_idempotent
-from packgraph.domain.invoices import business_of, create_invoice, get_invoice
+from packgraph.domain.invoices import business_of, create_invoice, lock_open_invoice
 from packgraph.domain.pack_creation import (
     PackSource,
     add_pack_sale_line,
@@ -145,14 +145,15 @@ async def sell_pack(
             raise invalid("discount is more than the price", "discount")
         if isinstance(expires_at, datetime) and expires_at <= bought:
             raise invalid("expiry must be after the purchase", "expiresAt")
-        invoice = None
-        if invoice_id is not None:
-            invoice = await _client_invoice(conn, actor=actor, invoice_id=invoice_id, client=client)
         appointment = None
         if appointment_id is not None:
             appointment = await _attend_appointment(
                 conn, actor=actor, appointment_id=appointment_id, client=client
             )
+        invoice = None
+        if invoice_id is not None:
+            # After the appointment: the lock order of status.py (appointment, pack, invoice).
+            invoice = await _client_invoice(conn, actor=actor, invoice_id=invoice_id, client=client)
         pack = await create_pack(
             conn,
             actor=actor,
@@ -286,7 +287,7 @@ async def _pack_source(
 async def _client_invoice(
     conn: BaseDBAsyncClient, *, actor: Actor, invoice_id: int, client: Client
 ) -> Invoice:
-    invoice = await get_invoice(conn, actor=actor, invoice_id=invoice_id)
+    invoice = await lock_open_invoice(conn, actor=actor, invoice_id=invoice_id)
     if invoice.client_id != client.id:
         raise invalid("the invoice belongs to another client", "invoiceId")
     return invoice
@@ -382,7 +383,10 @@ async def _redeem_first_session(
     if appointment is not None:
         existing = (
             await InvoiceLine.filter(
-                appointment_id=appointment.id, kind=LineKind.SERVICE, service_id=first.service.id
+                appointment_id=appointment.id,
+                kind=LineKind.SERVICE,
+                service_id=first.service.id,
+                voided_at__isnull=True,
             )
             .using_db(conn)
             .order_by("id")

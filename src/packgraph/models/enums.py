@@ -42,6 +42,15 @@ class PaymentStatus(StrEnum):
     UNPAID = "UNPAID"
 
 
+class InvoiceStatus(StrEnum):
+    """Computed from an invoice's lines and payments (never stored): see ``invoices.status_of``."""
+
+    ISSUED = "ISSUED"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    VOID = "VOID"
+
+
 class AutoRenew(StrEnum):
     NEVER = "NEVER"
     ON_EXPIRY = "ON_EXPIRY"
@@ -88,3 +97,5 @@ class EventType(StrEnum):
     PACK_DELETED = "PACK_DELETED"
     NOTE_ADDED = "NOTE_ADDED"
     ALLOCATIONS_MOVED = "ALLOCATIONS_MOVED"
+    INVOICE_LINE_VOIDED = "INVOICE_LINE_VOIDED"
+    INVOICE_VOIDED = "INVOICE_VOIDED"

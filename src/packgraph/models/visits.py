@@ -44,7 +44,8 @@ class Appointment(Model):
 
 
 class Invoice(Model):
-    """What a client is charged. Numbers are unique per business."""
+    """What a client is charged. Numbers are unique per business; invoices are voided, never
+    deleted."""
 
     id = fields.IntField(primary_key=True)
     business = fields.ForeignKeyField(
@@ -56,6 +57,12 @@ class Invoice(Model):
     number = fields.CharField(max_length=32)
     issued_on = fields.DateField()
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set by voidInvoice: the invoice charges nothing and takes no new lines or payments.
+    voided_at = fields.DatetimeField(null=True)
+    void_reason = fields.CharField(max_length=500, default="")
+    voided_by = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "invoice"
@@ -65,7 +72,8 @@ class Invoice(Model):
 
 
 class InvoiceLine(Model):
-    """One charge. A SERVICE line allocated to a pack deducts from it."""
+    """One charge. A SERVICE line allocated to a pack deducts from it. Lines are voided (in whole
+    or, for a cancelled pack's sale, the unpaid part), never deleted."""
 
     id = fields.IntField(primary_key=True)
     business = fields.ForeignKeyField(
@@ -95,6 +103,14 @@ class InvoiceLine(Model):
     quantity = fields.IntField(default=1)
     unit_price = fields.BigIntField()
     amount = fields.BigIntField()
+    # The part of ``amount`` no longer charged: all of it once the line is voided, the unpaid
+    # part of a cancelled or deleted pack's sale line. The line charges amount - voided_amount.
+    voided_amount = fields.BigIntField(default=0)
+    voided_at = fields.DatetimeField(null=True)
+    void_reason = fields.CharField(max_length=500, default="")
+    voided_by = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -89,6 +89,18 @@ PaymentStatus = mirror(
     },
 )
 
+InvoiceStatus = mirror(
+    model_enums.InvoiceStatus,
+    name="InvoiceStatus",
+    description="Where an invoice is in its life, from its lines and payments (net of refunds).",
+    values={
+        "ISSUED": "Something is charged and nothing is paid yet.",
+        "PARTIALLY_PAID": "Something is paid, but less than the total.",
+        "PAID": "Payments cover the total (also an invoice that charges nothing).",
+        "VOID": "Voided with a reason: it charges nothing and takes no new lines or payments.",
+    },
+)
+
 AutoRenew = mirror(
     model_enums.AutoRenew,
     name="AutoRenew",
@@ -168,6 +180,10 @@ UserErrorCode = mirror(
         "NOT_ALLOCATED": "The invoice line is not allocated to a pack.",
         "INVALID_STATE": "The object is not in a state that allows this change.",
         "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used before for a different request.",
+        "INVOICE_VOID": "The invoice or line is void: it takes no new lines, payments or "
+        "allocations.",
+        "INVOICE_HAS_PAYMENTS": "The change would leave more paid than charged (or drop money "
+        "paid): refund it first.",
     },
 )
 

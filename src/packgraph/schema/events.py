@@ -51,6 +51,9 @@ PackEventKind = mirror(
         "PACK_DELETED": "A manager deleted the pack (it stays in history and events).",
         "NOTE_ADDED": "A note was added to the pack.",
         "ALLOCATIONS_MOVED": "Invoice lines were moved from one pack to another.",
+        "INVOICE_LINE_VOIDED": "An invoice line was voided, in whole or (a cancelled or deleted "
+        "pack's sale) its unpaid part; `details` has the invoice, line, amount and reason.",
+        "INVOICE_VOIDED": "A whole invoice was voided with a reason; `details` lists its lines.",
     },
 )
 

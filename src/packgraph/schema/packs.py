@@ -120,7 +120,8 @@ class PackType(relay.Node):
         description="Payments allocated to the pack, net of refunds."
     )
     balance_due: int = strawberry.field(
-        description="finalPrice - amountPaid, never negative; 0 for a cancelled pack."
+        description="finalPrice - amountPaid, never negative; 0 for a cancelled or deleted pack "
+        "(its sale line is voided down to what was paid)."
     )
     purchased_at: datetime = strawberry.field(description="When the pack was sold.")
     expires_at: datetime | None = strawberry.field(description="When it expires; null: never.")
@@ -260,7 +261,9 @@ async def _awaited(value: Any) -> Any:
 
 def pack_from_row(row: Pack) -> PackType:
     """The GraphQL Pack of a row (reusable outside a request: relations load on demand)."""
-    balance = 0 if row.status == PackStatus.CANCELLED else max(row.final_price - row.amount_paid, 0)
+    # A cancelled or deleted pack's sale is voided down to what was paid: nothing stays owed.
+    ended = row.status == PackStatus.CANCELLED or row.deleted_at is not None
+    balance = 0 if ended else max(row.final_price - row.amount_paid, 0)
     return PackType(
         id=row.id,
         name=row.name,

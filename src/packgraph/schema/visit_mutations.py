@@ -187,6 +187,9 @@ class CancelAppointmentPayload(Payload):
     packs: list[PackType] = strawberry.field(
         default_factory=list, description="The packs that got units back, after the change."
     )
+    invoice_lines: list[InvoiceLineType] = strawberry.field(
+        default_factory=list, description="The visit's invoice lines, voided."
+    )
 
 
 @mutation()
@@ -201,6 +204,7 @@ async def cancel_appointment(
         appointment=AppointmentType.from_row(result.appointment),
         entries=[LedgerEntryType.from_row(entry) for entry in result.entries],
         packs=[PackType.from_row(pack) for pack in result.packs],
+        invoice_lines=[InvoiceLineType.from_row(line) for line in result.lines],
     )
 
 
@@ -362,7 +366,8 @@ class VisitMutations:
     )
     cancel_appointment: CancelAppointmentPayload = strawberry.mutation(
         resolver=cancel_appointment,
-        description="Cancel a visit; its redemption is reversed (REDEMPTION_REVERSED).",
+        description="Cancel a visit; its redemption is reversed (REDEMPTION_REVERSED) and its "
+        "charge voided (INVOICE_LINE_VOIDED).",
     )
     delete_appointment: DeleteAppointmentPayload = strawberry.mutation(
         resolver=delete_appointment,

@@ -8,13 +8,14 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from packgraph.domain.invoices import charged, status_of
 from packgraph.models import Appointment, Invoice, InvoiceLine, LineKind, Payment
 from packgraph.resolvers import visits as visit_resolvers
 from packgraph.resolvers.context import Info
 from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
 from packgraph.schema.catalog import ServiceType
 from packgraph.schema.clients import ClientType
-from packgraph.schema.enums import AppointmentStatus, PaymentMethod
+from packgraph.schema.enums import AppointmentStatus, InvoiceStatus, PaymentMethod
 from packgraph.schema.enums import LineKind as LineKindEnum
 from packgraph.schema.refs import PackItemRef, PackRef, resolved
 from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
@@ -24,6 +25,11 @@ from packgraph.schema.tenants import StaffType
 async def _pack(info: Info, pack_id: int | None) -> PackRef | None:
     row = await info.context.loaders.pack.load(pack_id) if pack_id else None
     return resolved(PackRef).from_row(row) if row else None
+
+
+async def _staff(info: Info, staff_id: int | None) -> StaffType | None:
+    row = await info.context.loaders.staff.load(staff_id) if staff_id else None
+    return StaffType.from_row(row) if row else None
 
 
 async def _client(info: Info, client_id: int) -> ClientType:
@@ -69,9 +75,7 @@ class AppointmentType(relay.Node):
 
     @strawberry.field(description="The staff member seeing the client.")
     async def practitioner(self, info: Info) -> StaffType | None:
-        staff_id = self.row.practitioner_id  # type: ignore[attr-defined]
-        row = await info.context.loaders.staff.load(staff_id) if staff_id else None
-        return StaffType.from_row(row) if row else None
+        return await _staff(info, self.row.practitioner_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The pack chosen to pay for the visit, if one was chosen.")
     async def chosen_pack(self, info: Info) -> PackRef | None:
@@ -101,7 +105,9 @@ class InvoiceLineType(relay.Node):
     description: str = strawberry.field(description="What the line is for.")
     quantity: int = strawberry.field(description="How many.")
     unit_price: int = strawberry.field(description="Price of one, in minor currency units.")
-    amount: int = strawberry.field(description="quantity × unitPrice.")
+    amount: int = strawberry.field(
+        description="quantity × unitPrice, as the line was charged (voids leave it as it was)."
+    )
     units: int = strawberry.field(
         description="Units deducted from the allocated pack (0 when not allocated)."
     )
@@ -111,6 +117,16 @@ class InvoiceLineType(relay.Node):
     retrospective: bool = strawberry.field(
         description="Allocated to a pack bought after the visit (or after the fact)."
     )
+    voided_amount: int = strawberry.field(
+        description="The part of `amount` voided: all of it for a void line, the unpaid part "
+        "of a cancelled pack's sale; 0 otherwise."
+    )
+    charged_amount: int = strawberry.field(
+        description="What the line charges now: amount - voidedAmount. Invoice totals sum it."
+    )
+    is_void: bool = strawberry.field(description="Voided whole: the line charges nothing.")
+    voided_at: datetime | None = strawberry.field(description="When it was (last) voided.")
+    void_reason: str = strawberry.field(description="Why it was voided; empty when it was not.")
     created_at: datetime = strawberry.field(description="When the line was added.")
     row: strawberry.Private[InvoiceLine]
 
@@ -126,9 +142,18 @@ class InvoiceLineType(relay.Node):
             units=row.units,
             session_number=row.session_number,
             retrospective=row.retrospective,
+            voided_amount=row.voided_amount,
+            charged_amount=charged(row),
+            is_void=row.voided_at is not None and charged(row) == 0,
+            voided_at=row.voided_at,
+            void_reason=row.void_reason,
             created_at=row.created_at,
             row=row,
         )
+
+    @strawberry.field(description="Who voided it.")
+    async def voided_by(self, info: Info) -> StaffType | None:
+        return await _staff(info, self.row.voided_by_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The invoice.")
     async def invoice(self, info: Info) -> InvoiceType | None:
@@ -168,6 +193,8 @@ class InvoiceType(relay.Node):
     id: relay.NodeID[int]
     number: str = strawberry.field(description="Invoice number, unique in the business.")
     issued_on: date = strawberry.field(description="Date of issue (business timezone).")
+    voided_at: datetime | None = strawberry.field(description="When it was voided.")
+    void_reason: str = strawberry.field(description="Why it was voided; empty when it was not.")
     created_at: datetime = strawberry.field(description="When it was created.")
     row: strawberry.Private[Invoice]
 
@@ -177,15 +204,31 @@ class InvoiceType(relay.Node):
             id=row.id,
             number=row.number,
             issued_on=row.issued_on,
+            voided_at=row.voided_at,
+            void_reason=row.void_reason,
             created_at=row.created_at,
             row=row,
         )
+
+    @strawberry.field(
+        description="ISSUED, PARTIALLY_PAID, PAID or VOID, from its lines and payments."
+    )
+    async def status(self, info: Info) -> InvoiceStatus:  # type: ignore[valid-type]
+        return status_of(
+            voided=self.voided_at is not None,
+            total=await self.total(info),
+            paid=await self.amount_paid(info),
+        )
+
+    @strawberry.field(description="Who voided it.")
+    async def voided_by(self, info: Info) -> StaffType | None:
+        return await _staff(info, self.row.voided_by_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Who is charged.")
     async def client(self, info: Info) -> ClientType:
         return await _client(info, self.row.client_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="The charges, in order.")
+    @strawberry.field(description="The charges, in order, void ones included.")
     async def lines(self, info: Info) -> list[InvoiceLineType]:
         rows = await info.context.loaders.invoice_lines.load(self.id)
         return [InvoiceLineType.from_row(row) for row in rows]
@@ -195,9 +238,9 @@ class InvoiceType(relay.Node):
         rows = await info.context.loaders.invoice_payments.load(self.id)
         return [PaymentType.from_row(row) for row in rows]
 
-    @strawberry.field(description="Sum of the lines' amounts.")
+    @strawberry.field(description="What the lines charge: the sum of their chargedAmount.")
     async def total(self, info: Info) -> int:
-        return sum(row.amount for row in await info.context.loaders.invoice_lines.load(self.id))
+        return sum(charged(row) for row in await info.context.loaders.invoice_lines.load(self.id))
 
     @strawberry.field(description="Sum of the payments, net of refunds.")
     async def amount_paid(self, info: Info) -> int:
@@ -256,9 +299,7 @@ class PaymentType(relay.Node):
 
     @strawberry.field(description="Who recorded it.")
     async def staff(self, info: Info) -> StaffType | None:
-        staff_id = self.row.staff_id  # type: ignore[attr-defined]
-        row = await info.context.loaders.staff.load(staff_id) if staff_id else None
-        return StaffType.from_row(row) if row else None
+        return await _staff(info, self.row.staff_id)  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="Appointments, invoices and tasks.")

@@ -46,6 +46,26 @@ describe("activity feed", () => {
     );
   });
 
+  it("says what a void took off an invoice, and why", () => {
+    const visit = { invoiceNumber: "INV-00073", description: "Physio", amount: 8000, voided: true };
+    expect(
+      describeEvent(
+        event({ type: "INVOICE_LINE_VOIDED", details: { ...visit, reason: "booked twice" } }),
+        locale,
+      ),
+    ).toMatchObject({ label: "Voided", text: "Physio voided on INV-00073 ($80.00): booked twice" });
+    const sale = { invoiceNumber: "INV-00169", amount: 85000, voided: false, reason: "moved away" };
+    expect(describeEvent(event({ type: "INVOICE_LINE_VOIDED", details: sale }), locale).text).toBe(
+      "Unpaid part of the sale voided on INV-00169 ($850.00): moved away",
+    );
+    expect(
+      describeEvent(
+        event({ type: "INVOICE_VOIDED", details: { invoiceNumber: "INV-00005", reason: "wrong client" } }),
+        locale,
+      ).text,
+    ).toBe("Invoice INV-00005 voided: wrong client");
+  });
+
   it("keeps the newest events first, once each", () => {
     const feed = new ActivityFeed();
     const first = event({ type: "PACK_SOLD" });

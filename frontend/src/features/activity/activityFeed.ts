@@ -25,6 +25,27 @@ export class ActivityFeed {
   }
 }
 
+interface VoidDetails {
+  invoiceNumber: string;
+  description: string;
+  reason: string;
+  amount: number;
+  voided: boolean;
+}
+
+/** The recorded details of INVOICE_LINE_VOIDED / INVOICE_VOIDED, read defensively. */
+function voidDetails(details: unknown): VoidDetails {
+  const d = (details ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === "string" ? value : "");
+  return {
+    invoiceNumber: text(d.invoiceNumber),
+    description: text(d.description),
+    reason: text(d.reason),
+    amount: typeof d.amount === "number" ? d.amount : 0,
+    voided: d.voided === true,
+  };
+}
+
 export type EventTone = "visit" | "money" | "change" | "warning" | "neutral";
 
 export interface EventDescription {
@@ -119,6 +140,23 @@ export function describeEvent(
     }
     case "ALLOCATIONS_MOVED":
       return { label: "Moved", text: "Visits moved between packs", tone: "change" };
+    case "INVOICE_LINE_VOIDED": {
+      const details = voidDetails(event.details);
+      const what = details.voided ? details.description || "A charge" : "Unpaid part of the sale";
+      return {
+        label: "Voided",
+        text: `${what} voided on ${details.invoiceNumber || "the invoice"} (${formatMoney(details.amount, locale.currency)})${details.reason ? `: ${details.reason}` : ""}`,
+        tone: "money",
+      };
+    }
+    case "INVOICE_VOIDED": {
+      const details = voidDetails(event.details);
+      return {
+        label: "Voided",
+        text: `Invoice ${details.invoiceNumber || ""} voided${details.reason ? `: ${details.reason}` : ""}`,
+        tone: "money",
+      };
+    }
     default:
       return { label: "Change", text: String(event.type).toLowerCase().replace(/_/g, " "), tone: "neutral" };
   }
