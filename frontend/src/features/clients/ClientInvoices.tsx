@@ -1,23 +1,35 @@
-import { useState } from "react";
+import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import {
   AllocateInvoiceLineDocument,
   ClientInvoicesDocument,
   UnallocateInvoiceLineDocument,
+  VoidInvoiceDocument,
+  VoidInvoiceLineDocument,
   type ClientInvoicesQuery,
+  type InvoiceStatus,
 } from "../../gql/graphql";
-import { formatDay, formatMoney } from "../../lib/format";
+import { formatDateTime, formatDay, formatMoney } from "../../lib/format";
 import { Link } from "../../lib/router";
-import { useLocale } from "../../lib/session";
+import { useCanManage, useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
+import { methodLabel } from "../packs/PaymentMethodSelect";
 import type { PackSnapshot } from "../packs/packStore";
 import { usePackStore } from "../packs/packStoreContext";
 
-type Line = ClientInvoicesQuery["invoices"]["edges"][number]["node"]["lines"][number];
+type Invoice = ClientInvoicesQuery["invoices"]["edges"][number]["node"];
+type Line = Invoice["lines"][number];
 
-/** Invoices with their lines; each service line shows its pack and session number. */
+const STATUS_LABELS: Record<InvoiceStatus, { label: string; className: string }> = {
+  ISSUED: { label: "Issued", className: "payment-unpaid" },
+  PARTIALLY_PAID: { label: "Partly paid", className: "payment-partial" },
+  PAID: { label: "Paid", className: "payment-paid" },
+  VOID: { label: "Void", className: "status-cancelled" },
+};
+
+/** Invoices with their status, lines and payments; each service line shows its pack and session
+ * number; managers void lines and invoices with a reason. */
 export function ClientInvoices({ clientId, packs }: { clientId: string; packs: readonly PackSnapshot[] }) {
-  const { currency } = useLocale();
   const [result, reexecute] = useQuery({ query: ClientInvoicesDocument, variables: { clientId } });
   const refresh = () => reexecute({ requestPolicy: "network-only" });
   const invoices = result.data?.invoices.edges.map((edge) => edge.node) ?? [];
@@ -27,58 +39,181 @@ export function ClientInvoices({ clientId, packs }: { clientId: string; packs: r
       <ErrorList error={result.error} />
       {invoices.length === 0 && <div className="empty">No invoices yet.</div>}
       {invoices.map((invoice) => (
-        <section key={invoice.id} className="panel invoice" aria-label={`Invoice ${invoice.number}`}>
-          <header className="invoice-header">
-            <h2>Invoice {invoice.number}</h2>
-            <span className="muted">{formatDay(invoice.issuedOn)}</span>
-            <span className="invoice-total">
-              {invoice.balanceDue > 0 ? (
-                <span className="invoice-due">{formatMoney(invoice.balanceDue, currency)} due · </span>
-              ) : invoice.total > 0 ? (
-                <span className="invoice-paid">Paid · </span>
-              ) : null}
-              {formatMoney(invoice.total, currency)}
-            </span>
-          </header>
-          <table className="lines">
-            <colgroup>
-              <col className="col-item" />
-              <col />
-              <col className="col-amount" />
-            </colgroup>
-            <thead>
-              <tr>
-                <th scope="col">Item</th>
-                <th scope="col">Pack</th>
-                <th scope="col" className="num">
-                  Amount
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {invoice.lines.map((line) => (
-                <InvoiceLineRow key={line.id} line={line} packs={packs} onChanged={refresh} />
-              ))}
-            </tbody>
-          </table>
-        </section>
+        <InvoicePanel key={invoice.id} invoice={invoice} packs={packs} onChanged={refresh} />
       ))}
     </div>
+  );
+}
+
+/** One invoice: status, lines (void ones struck through, with their reason), payments, and for
+ * managers the void actions. */
+function InvoicePanel({
+  invoice,
+  packs,
+  onChanged,
+}: {
+  invoice: Invoice;
+  packs: readonly PackSnapshot[];
+  onChanged: () => void;
+}) {
+  const { currency, timezone } = useLocale();
+  const canManage = useCanManage();
+  const status = STATUS_LABELS[invoice.status];
+  // The server would refuse the rest: money paid must be refunded first, and a pack's sale
+  // follows its pack (delete or cancel it).
+  const sellsOpenPack = invoice.lines.some((line) => line.kind === "PACK_SALE" && line.chargedAmount > 0);
+  const voidable = canManage && invoice.status !== "VOID" && invoice.amountPaid === 0 && !sellsOpenPack;
+  return (
+    <section
+      className={`panel invoice${invoice.status === "VOID" ? " invoice-void" : ""}`}
+      aria-label={`Invoice ${invoice.number}`}
+    >
+      <header className="invoice-header">
+        <h2>Invoice {invoice.number}</h2>
+        <span className="muted">{formatDay(invoice.issuedOn)}</span>
+        <span className={`badge ${status.className}`}>{status.label}</span>
+        <span className="invoice-total">
+          {invoice.balanceDue > 0 && (
+            <span className="invoice-due">{formatMoney(invoice.balanceDue, currency)} due · </span>
+          )}
+          {formatMoney(invoice.total, currency)}
+        </span>
+      </header>
+      {invoice.status === "VOID" && <p className="void-note">Voided: {invoice.voidReason}</p>}
+      <table className="lines">
+        <colgroup>
+          <col className="col-item" />
+          <col />
+          <col className="col-amount" />
+          {canManage && <col className="col-actions" />}
+        </colgroup>
+        <thead>
+          <tr>
+            <th scope="col">Item</th>
+            <th scope="col">Pack</th>
+            <th scope="col" className="num">
+              Amount
+            </th>
+            {canManage && (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {invoice.lines.map((line) => (
+            <InvoiceLineRow
+              key={line.id}
+              line={line}
+              packs={packs}
+              canManage={canManage && invoice.status !== "VOID"}
+              onChanged={onChanged}
+            />
+          ))}
+        </tbody>
+      </table>
+      {invoice.payments.length > 0 && (
+        <ul className="invoice-payments" aria-label="Payments">
+          {invoice.payments.map((payment) => (
+            <li key={payment.id}>
+              <span>
+                {payment.isRefund ? "Refunded" : "Paid"} {methodLabel(payment.method).toLowerCase()} ·{" "}
+                {formatDateTime(payment.receivedAt, timezone)}
+                {payment.isRefund && payment.reason ? ` · ${payment.reason}` : ""}
+              </span>
+              <span className="num">{formatMoney(payment.amount, currency)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {voidable && <VoidInvoiceForm invoice={invoice} onChanged={onChanged} />}
+    </section>
+  );
+}
+
+function VoidInvoiceForm({ invoice, onChanged }: { invoice: Invoice; onChanged: () => void }) {
+  const store = usePackStore();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState("");
+  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
+  const [state, execute] = useMutation(VoidInvoiceDocument);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!reason.trim()) {
+      setErrors([{ code: "INVALID", message: "Enter why the invoice is voided." }]);
+      return;
+    }
+    const result = await execute({ input: { invoiceId: invoice.id, reason: reason.trim() } });
+    const payload = result.data?.voidInvoice;
+    setErrors(payload?.userErrors ?? []);
+    for (const pack of payload?.packs ?? []) store.merge(pack, { highlight: true });
+    if (payload && payload.userErrors.length === 0) onChanged();
+  }
+
+  if (!open) {
+    return (
+      <div className="invoice-actions">
+        <button type="button" className="btn btn-small btn-ghost btn-danger" onClick={() => setOpen(true)}>
+          Void invoice…
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form
+      className="manage-block confirm-block"
+      onSubmit={submit}
+      aria-label={`Void invoice ${invoice.number}`}
+    >
+      <p className="muted">
+        Every line still charged is voided and its sessions given back. Nothing is deleted.
+      </p>
+      <div className="form-row">
+        <label className="field field-grow">
+          Reason
+          <input
+            type="text"
+            name="voidInvoiceReason"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="btn btn-danger-solid" disabled={state.fetching}>
+          Void invoice
+        </button>
+        <button
+          type="button"
+          className="btn btn-ghost"
+          onClick={() => {
+            setOpen(false);
+            setErrors([]);
+          }}
+        >
+          Keep
+        </button>
+      </div>
+      <ErrorList userErrors={errors} error={state.error} />
+    </form>
   );
 }
 
 function InvoiceLineRow({
   line,
   packs,
+  canManage,
   onChanged,
 }: {
   line: Line;
   packs: readonly PackSnapshot[];
+  canManage: boolean;
   onChanged: () => void;
 }) {
   const { currency } = useLocale();
   const store = usePackStore();
   const [target, setTarget] = useState("");
+  const [voiding, setVoiding] = useState(false);
   const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [allocation, allocate] = useMutation(AllocateInvoiceLineDocument);
   const [unallocation, unallocate] = useMutation(UnallocateInvoiceLineDocument);
@@ -106,67 +241,177 @@ function InvoiceLineRow({
   }
 
   const description = line.description || line.service?.name || line.kind;
+  const columns = canManage ? 4 : 3;
+  const partlyVoided = !line.isVoid && line.voidedAmount > 0;
   return (
-    <tr>
-      <td>
-        {description}
-        {line.quantity > 1 ? ` × ${line.quantity}` : ""}
-      </td>
-      <td>
-        {line.kind === "PACK_SALE" && line.pack && (
-          <span className="muted">
-            Sale of <Link to={`/packs/${line.pack.id}`}>{line.pack.name}</Link>
+    <>
+      <tr className={line.isVoid ? "line-void" : undefined}>
+        <td>
+          <span className="line-item">
+            {description}
+            {line.quantity > 1 ? ` × ${line.quantity}` : ""}
           </span>
-        )}
-        {line.kind === "SERVICE" && line.pack && (
-          <span className="allocation">
-            <Link to={`/packs/${line.pack.id}`}>{line.pack.name}</Link>
-            {line.sessionNumber != null && <span className="muted"> · session {line.sessionNumber}</span>}
-            <button
-              type="button"
-              className="btn btn-small btn-ghost btn-danger unallocate"
-              disabled={unallocation.fetching}
-              onClick={() => void doUnallocate()}
-              aria-label={`Remove ${line.pack.name} from this line`}
-              title="Remove the pack from this line: the session is given back"
-            >
-              ✕ Unallocate
-            </button>
-          </span>
-        )}
-        {line.kind === "SERVICE" && !line.pack && (
-          <span className="allocate">
-            {eligible.length === 0 ? (
-              <span className="muted">No open pack covers this</span>
-            ) : (
-              <>
-                <select
-                  aria-label="Pack to allocate"
-                  value={target}
-                  onChange={(e) => setTarget(e.target.value)}
-                >
-                  <option value="">Choose a pack…</option>
-                  {eligible.map((p) => (
-                    <option key={p.id} value={p.id}>
-                      {p.name}
-                    </option>
-                  ))}
-                </select>
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  disabled={!target || allocation.fetching}
-                  onClick={() => void doAllocate()}
-                >
-                  Allocate
-                </button>
-              </>
+          {line.isVoid && <span className="void-note">Void: {line.voidReason}</span>}
+        </td>
+        <td>
+          {line.kind === "PACK_SALE" && line.pack && (
+            <span className="muted">
+              Sale of <Link to={`/packs/${line.pack.id}`}>{line.pack.name}</Link>
+              {partlyVoided && (
+                <>
+                  {" "}
+                  · {formatMoney(line.voidedAmount, currency)} of {formatMoney(line.amount, currency)} voided
+                  {line.voidReason ? `: ${line.voidReason}` : ""}
+                </>
+              )}
+            </span>
+          )}
+          {line.kind === "SERVICE" && line.pack && (
+            <span className="allocation">
+              <Link to={`/packs/${line.pack.id}`}>{line.pack.name}</Link>
+              {line.sessionNumber != null && <span className="muted"> · session {line.sessionNumber}</span>}
+              <button
+                type="button"
+                className="btn btn-small btn-ghost btn-danger unallocate"
+                disabled={unallocation.fetching}
+                onClick={() => void doUnallocate()}
+                aria-label={`Remove ${line.pack.name} from this line`}
+                title="Remove the pack from this line: the session is given back"
+              >
+                ✕ Unallocate
+              </button>
+            </span>
+          )}
+          {line.kind === "SERVICE" && !line.pack && !line.isVoid && (
+            <span className="allocate">
+              {eligible.length === 0 ? (
+                <span className="muted">No open pack covers this</span>
+              ) : (
+                <>
+                  <select
+                    aria-label="Pack to allocate"
+                    value={target}
+                    onChange={(e) => setTarget(e.target.value)}
+                  >
+                    <option value="">Choose a pack…</option>
+                    {eligible.map((p) => (
+                      <option key={p.id} value={p.id}>
+                        {p.name}
+                      </option>
+                    ))}
+                  </select>
+                  <button
+                    type="button"
+                    className="btn btn-small"
+                    disabled={!target || allocation.fetching}
+                    onClick={() => void doAllocate()}
+                  >
+                    Allocate
+                  </button>
+                </>
+              )}
+            </span>
+          )}
+          <ErrorList userErrors={errors} error={allocation.error ?? unallocation.error} />
+        </td>
+        <td className="num">
+          {line.isVoid ? (
+            <s aria-label={`${formatMoney(line.amount, currency)}, voided`}>
+              {formatMoney(line.amount, currency)}
+            </s>
+          ) : (
+            formatMoney(line.chargedAmount, currency)
+          )}
+        </td>
+        {canManage && (
+          <td className="num">
+            {!line.isVoid && line.kind !== "PACK_SALE" && !voiding && (
+              <button
+                type="button"
+                className="btn btn-small btn-ghost btn-danger"
+                onClick={() => setVoiding(true)}
+                aria-label={`Void ${description}`}
+              >
+                Void…
+              </button>
             )}
-          </span>
+          </td>
         )}
-        <ErrorList userErrors={errors} error={allocation.error ?? unallocation.error} />
-      </td>
-      <td className="num">{formatMoney(line.amount, currency)}</td>
-    </tr>
+      </tr>
+      {voiding && (
+        <tr className="line-void-form">
+          <td colSpan={columns}>
+            <VoidLineForm
+              line={line}
+              description={description}
+              onClose={() => setVoiding(false)}
+              onChanged={onChanged}
+            />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+function VoidLineForm({
+  line,
+  description,
+  onClose,
+  onChanged,
+}: {
+  line: Line;
+  description: string;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  const { currency } = useLocale();
+  const store = usePackStore();
+  const [reason, setReason] = useState("");
+  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
+  const [state, execute] = useMutation(VoidInvoiceLineDocument);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!reason.trim()) {
+      setErrors([{ code: "INVALID", message: "Enter why the line is voided." }]);
+      return;
+    }
+    const result = await execute({ input: { lineId: line.id, reason: reason.trim() } });
+    const payload = result.data?.voidInvoiceLine;
+    setErrors(payload?.userErrors ?? []);
+    if (payload?.pack) store.merge(payload.pack, { highlight: true });
+    if (payload && payload.userErrors.length === 0) {
+      onClose();
+      onChanged();
+    }
+  }
+
+  return (
+    <form className="manage-block confirm-block" onSubmit={submit} aria-label={`Void ${description}`}>
+      <p className="muted">
+        {description} stops charging {formatMoney(line.chargedAmount, currency)}
+        {line.pack ? `; its session goes back to ${line.pack.name}` : ""}. The line stays on the invoice,
+        marked void.
+      </p>
+      <div className="form-row">
+        <label className="field field-grow">
+          Reason
+          <input
+            type="text"
+            name="voidLineReason"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="btn btn-danger-solid" disabled={state.fetching}>
+          Void line
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={onClose}>
+          Keep
+        </button>
+      </div>
+      <ErrorList userErrors={errors} error={state.error} />
+    </form>
   );
 }
