@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from "react";
-import { useMutation, useQuery } from "urql";
+import { useState, type FormEvent, type ReactNode } from "react";
+import { useMutation, useQuery, type CombinedError } from "urql";
 import {
   AllocateInvoiceLineDocument,
   ClientInvoicesDocument,
@@ -135,21 +135,14 @@ function InvoicePanel({
 function VoidInvoiceForm({ invoice, onChanged }: { invoice: Invoice; onChanged: () => void }) {
   const store = usePackStore();
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState("");
-  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [state, execute] = useMutation(VoidInvoiceDocument);
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (!reason.trim()) {
-      setErrors([{ code: "INVALID", message: "Enter why the invoice is voided." }]);
-      return;
-    }
-    const result = await execute({ input: { invoiceId: invoice.id, reason: reason.trim() } });
+  async function submit(reason: string) {
+    const result = await execute({ input: { invoiceId: invoice.id, reason } });
     const payload = result.data?.voidInvoice;
-    setErrors(payload?.userErrors ?? []);
     for (const pack of payload?.packs ?? []) store.merge(pack, { highlight: true });
     if (payload && payload.userErrors.length === 0) onChanged();
+    return payload?.userErrors ?? [];
   }
 
   if (!open) {
@@ -162,33 +155,66 @@ function VoidInvoiceForm({ invoice, onChanged }: { invoice: Invoice; onChanged: 
     );
   }
   return (
-    <form
-      className="manage-block confirm-block"
+    <VoidReasonForm
+      label={`Void invoice ${invoice.number}`}
+      submitLabel="Void invoice"
+      missingReason="Enter why the invoice is voided."
+      state={state}
       onSubmit={submit}
-      aria-label={`Void invoice ${invoice.number}`}
+      onCancel={() => setOpen(false)}
     >
-      <p className="muted">
-        Every line still charged is voided and its sessions given back. Nothing is deleted.
-      </p>
+      Every line still charged is voided and its sessions given back. Nothing is deleted.
+    </VoidReasonForm>
+  );
+}
+
+/** A manager's void: what it does, a required reason, and the server's answer. */
+function VoidReasonForm({
+  label,
+  submitLabel,
+  missingReason,
+  state,
+  onSubmit,
+  onCancel,
+  children,
+}: {
+  label: string;
+  submitLabel: string;
+  missingReason: string;
+  state: { fetching: boolean; error?: CombinedError };
+  onSubmit: (reason: string) => Promise<readonly UserErrorLike[]>;
+  onCancel: () => void;
+  children: ReactNode;
+}) {
+  const [reason, setReason] = useState("");
+  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!reason.trim()) {
+      setErrors([{ code: "INVALID", message: missingReason }]);
+      return;
+    }
+    setErrors(await onSubmit(reason.trim()));
+  }
+
+  return (
+    <form className="manage-block confirm-block" onSubmit={submit} aria-label={label}>
+      <p className="muted">{children}</p>
       <div className="form-row">
         <label className="field field-grow">
           Reason
-          <input
-            type="text"
-            name="voidInvoiceReason"
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-          />
+          <input type="text" name="voidReason" value={reason} onChange={(e) => setReason(e.target.value)} />
         </label>
         <button type="submit" className="btn btn-danger-solid" disabled={state.fetching}>
-          Void invoice
+          {submitLabel}
         </button>
         <button
           type="button"
           className="btn btn-ghost"
           onClick={() => {
-            setOpen(false);
             setErrors([]);
+            onCancel();
           }}
         >
           Keep
@@ -367,51 +393,31 @@ function VoidLineForm({
 }) {
   const { currency } = useLocale();
   const store = usePackStore();
-  const [reason, setReason] = useState("");
-  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [state, execute] = useMutation(VoidInvoiceLineDocument);
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (!reason.trim()) {
-      setErrors([{ code: "INVALID", message: "Enter why the line is voided." }]);
-      return;
-    }
-    const result = await execute({ input: { lineId: line.id, reason: reason.trim() } });
+  async function submit(reason: string) {
+    const result = await execute({ input: { lineId: line.id, reason } });
     const payload = result.data?.voidInvoiceLine;
-    setErrors(payload?.userErrors ?? []);
     if (payload?.pack) store.merge(payload.pack, { highlight: true });
     if (payload && payload.userErrors.length === 0) {
       onClose();
       onChanged();
     }
+    return payload?.userErrors ?? [];
   }
 
   return (
-    <form className="manage-block confirm-block" onSubmit={submit} aria-label={`Void ${description}`}>
-      <p className="muted">
-        {description} stops charging {formatMoney(line.chargedAmount, currency)}
-        {line.pack ? `; its session goes back to ${line.pack.name}` : ""}. The line stays on the invoice,
-        marked void.
-      </p>
-      <div className="form-row">
-        <label className="field field-grow">
-          Reason
-          <input
-            type="text"
-            name="voidLineReason"
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-          />
-        </label>
-        <button type="submit" className="btn btn-danger-solid" disabled={state.fetching}>
-          Void line
-        </button>
-        <button type="button" className="btn btn-ghost" onClick={onClose}>
-          Keep
-        </button>
-      </div>
-      <ErrorList userErrors={errors} error={state.error} />
-    </form>
+    <VoidReasonForm
+      label={`Void ${description}`}
+      submitLabel="Void line"
+      missingReason="Enter why the line is voided."
+      state={state}
+      onSubmit={submit}
+      onCancel={onClose}
+    >
+      {description} stops charging {formatMoney(line.chargedAmount, currency)}
+      {line.pack ? `; its session goes back to ${line.pack.name}` : ""}. The line stays on the invoice, marked
+      void.
+    </VoidReasonForm>
   );
 }
