@@ -9,13 +9,13 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
-from packgraph.domain.allocation import NewServiceLine, redeem_on_line, release_line
+from packgraph.domain.allocation import NewServiceLine, redeem_on_line
 from packgraph.domain.catalog import get_client, get_service
 from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import auto_deduct, eligible_items, pack_ids_of, require_pack
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.idempotency import run_idempotent
-from packgraph.domain.invoice_voids import lock_invoices, void_visit_line
+from packgraph.domain.invoice_voids import lock_invoices, void_lines
 from packgraph.domain.invoices import business_of, invoice_for_day
 from packgraph.domain.status import lock_pack
 from packgraph.domain.transaction import write_transaction
@@ -344,27 +344,17 @@ async def cancel_appointment(*, actor: Actor, appointment_id: int) -> CancelResu
             await lock_pack(conn, pack_id=pack_id, actor=actor, now=now)
         # Then their invoices, before the first event takes the business row (status.py).
         await lock_invoices(conn, {line.invoice_id for line in lines})
-        entries, packs, voided = [], {}, []
-        for line in lines:
-            if line.voided_at is not None:
-                continue
-            if line.pack_id is not None:
-                entry, change = await release_line(
-                    conn,
-                    actor=actor,
-                    line=line,
-                    now=now,
-                    reason="Appointment cancelled",
-                    charge=False,
-                )
-                entries.append(entry)
-                packs[change.pack.id] = change.pack
-            if await void_visit_line(
-                conn, actor=actor, line=line, reason="Appointment cancelled", now=now
-            ):
-                voided.append(line)
+        done = await void_lines(
+            conn,
+            actor=actor,
+            lines=lines,
+            reason="Appointment cancelled",
+            ledger_reason="Appointment cancelled",
+            now=now,
+            announce=True,
+        )
         return CancelResult(
-            appointment=appointment, entries=entries, packs=list(packs.values()), lines=voided
+            appointment=appointment, entries=done.entries, packs=done.packs, lines=done.lines
         )
 
 

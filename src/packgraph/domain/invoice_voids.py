@@ -211,18 +211,49 @@ async def _void_whole(
     )
 
 
-async def void_visit_line(
-    conn: BaseDBAsyncClient, *, actor: Actor, line: InvoiceLine, reason: str, now: datetime
-) -> bool:
-    """Void a cancelled visit's line, whole, in the caller's transaction (``cancelAppointment``,
-    after it released the line's allocation). The invoice row is locked first, so a concurrent
-    ``voidInvoice`` voids the line once; a line voided meanwhile is left as it is (False)."""
-    await lock_invoices(conn, {line.invoice_id})
-    if await InvoiceLine.filter(id=line.id, voided_at__isnull=False).using_db(conn).exists():
-        return False
-    invoice = await Invoice.get(id=line.invoice_id).using_db(conn)
-    await _void_whole(conn, actor=actor, invoice=invoice, line=line, reason=reason, now=now)
-    return True
+@dataclass(frozen=True)
+class VoidedLines:
+    """What :func:`void_lines` voided, the REVERSAL entries of the allocations it gave back and
+    the packs they went back to (as they are now)."""
+
+    lines: list[InvoiceLine]
+    entries: list[LedgerEntry]
+    packs: list[Pack]
+
+
+async def void_lines(
+    conn: BaseDBAsyncClient,
+    *,
+    actor: Actor,
+    lines: list[InvoiceLine],
+    reason: str,
+    ledger_reason: str,
+    now: datetime,
+    announce: bool,
+) -> VoidedLines:
+    """Void SERVICE or PRODUCT lines whole, in the caller's transaction: an allocated line gives
+    its units back first (a REVERSAL with ``ledger_reason``) and keeps its price. ``announce``:
+    one INVOICE_LINE_VOIDED per line (else the caller announces them together). A line voided
+    meanwhile is left as it is. The caller holds the packs' and the invoices' locks."""
+    voided: list[InvoiceLine] = []
+    entries: list[LedgerEntry] = []
+    packs: dict[int, Pack] = {}
+    for line in lines:
+        if await InvoiceLine.filter(id=line.id, voided_at__isnull=False).using_db(conn).exists():
+            continue
+        if line.pack_id is not None:
+            entry, change = await release_line(
+                conn, actor=actor, line=line, now=now, reason=ledger_reason, charge=False
+            )
+            entries.append(entry)
+            packs[change.pack.id] = change.pack
+        if announce:
+            invoice = await Invoice.get(id=line.invoice_id).using_db(conn)
+            await _void_whole(conn, actor=actor, invoice=invoice, line=line, reason=reason, now=now)
+        else:
+            await _write_void(conn, actor=actor, line=line, keep=0, reason=reason, now=now)
+        voided.append(line)
+    return VoidedLines(lines=voided, entries=entries, packs=list(packs.values()))
 
 
 async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInvoiceResult:
@@ -266,25 +297,15 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
                 f"invoice {invoice.number} has {paid} paid: refund it first",
                 "invoiceId",
             )
-        packs: dict[int, Pack] = {}
-        voided: list[InvoiceLine] = []
-        entries: list[LedgerEntry] = []
-        for line in lines:
-            if line.kind == LineKind.PACK_SALE:
-                continue
-            if line.pack_id is not None:
-                entry, change = await release_line(
-                    conn,
-                    actor=actor,
-                    line=line,
-                    now=now,
-                    reason=f"Invoice voided: {reason}",
-                    charge=False,
-                )
-                packs[change.pack.id] = change.pack
-                entries.append(entry)
-            await _write_void(conn, actor=actor, line=line, keep=0, reason=reason, now=now)
-            voided.append(line)
+        done = await void_lines(
+            conn,
+            actor=actor,
+            lines=[line for line in lines if line.kind != LineKind.PACK_SALE],
+            reason=reason,
+            ledger_reason=f"Invoice voided: {reason}",
+            now=now,
+            announce=False,
+        )
         fields = {"voided_at": now, "void_reason": reason, "voided_by_id": actor.staff_id}
         await Invoice.filter(id=invoice.id).using_db(conn).update(**fields)
         invoice.update_from_dict(fields)
@@ -297,8 +318,8 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
                 "invoiceId": invoice.id,
                 "invoiceNumber": invoice.number,
                 "reason": reason,
-                "lineIds": [line.id for line in voided],
-                "amount": sum(line.voided_amount for line in voided),
+                "lineIds": [line.id for line in done.lines],
+                "amount": sum(line.voided_amount for line in done.lines),
             },
         )
         # The event holds the business row: a check-in that found this invoice while creating
@@ -311,9 +332,9 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
             )
         return VoidInvoiceResult(
             invoice=invoice,
-            lines=tuple(voided),
-            packs=tuple(packs.values()),
-            entries=tuple(entries),
+            lines=tuple(done.lines),
+            packs=tuple(done.packs),
+            entries=tuple(done.entries),
         )
 
 
