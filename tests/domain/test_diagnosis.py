@@ -17,6 +17,7 @@ from packgraph.domain.appointments import (
 )
 from packgraph.domain.diagnosis import FindingCode, Fix, PackDiagnosis, Ref, diagnose_pack
 from packgraph.domain.errors import DomainError, ErrorCode
+from packgraph.domain.invoice_voids import void_invoice_line
 from packgraph.domain.payments import record_payment
 from packgraph.domain.redemptions import allocate_invoice_line, unallocate_invoice_line
 from packgraph.domain.repairs import charge_appointment
@@ -244,6 +245,19 @@ async def test_service_not_in_the_pack_is_reported_and_a_manager_can_count_it(db
         reason=finding.fix.input["reason"],
     )
     await assert_clean(clinic, pack.id, used=1)
+
+
+async def test_a_voided_visit_is_not_offered_for_allocation(db):
+    # given a visit charged at full price after the (backdated) purchase, then voided
+    clinic = await build_clinic()
+    charged = await visit(clinic, days_ago(3))
+    pack = (await sell(clinic, purchased_at=days_ago(7))).pack
+    assert codes(await diagnose(clinic, pack.id)) == ["LINE_NOT_ALLOCATED"]
+
+    await void_invoice_line(actor=clinic.manager, line_id=charged.line.id, reason="not here")
+
+    # then the investigation finds nothing to fix
+    assert codes(await diagnose(clinic, pack.id)) == []
 
 
 async def test_line_charged_at_full_price_after_the_purchase(db):

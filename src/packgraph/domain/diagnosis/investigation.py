@@ -146,6 +146,9 @@ class Investigation:
             assert line is not None
             if line.pack_id is not None or line.id in evidence.reversed_line_ids:
                 continue
+            if line.voided_at is not None:
+                # Voided on purpose by a manager: nothing to deduct, nothing to allocate.
+                continue
             if visit.appointment is not None and visit.appointment.status in (
                 AppointmentStatus.CANCELLED,
                 AppointmentStatus.NO_SHOW,
