@@ -416,8 +416,8 @@ function VoidLineForm({
       onCancel={onClose}
     >
       {description} stops charging {formatMoney(line.chargedAmount, currency)}
-      {line.pack ? `; its session goes back to ${line.pack.name}` : ""}. The line stays on the invoice, marked
-      void.
+      {line.pack ? `; what it used goes back to ${line.pack.name}` : ""}. The line stays on the invoice,
+      marked void.
     </VoidReasonForm>
   );
 }
