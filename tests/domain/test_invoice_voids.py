@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from tortoise import connections
 
+from packgraph.domain import invoice_voids
 from packgraph.domain.adjustments import cancel_pack
 from packgraph.domain.appointments import (
     cancel_appointment,
@@ -360,6 +361,38 @@ async def test_voiding_an_invoice_voids_every_line_and_closes_it(db):
     again = await redeem_session(actor=clinic.staff, pack_id=pack.id, service_id=clinic.massage.id)
     assert again.invoice.id != invoice.id
     await assert_ledger_consistent(pack.id)
+
+
+async def test_a_line_that_slips_onto_an_invoice_being_voided_fails_the_void(db, monkeypatch):
+    """A check-in that found the day's invoice while creating one uses it without its row lock
+    (``invoice_for_day``); its line becomes visible once the void holds the business row. The
+    void reads the lines again there and fails whole rather than leave a live line on a void
+    invoice. Simulated by adding the line just before the void's event."""
+    clinic = await build_clinic()
+    charge = await _charged_physio(clinic, issued_on=(utcnow() - timedelta(days=1)).date())
+    real_append_event = invoice_voids.append_event
+
+    async def check_in_slips_in(conn, **kwargs):
+        if kwargs["type"] == EventType.INVOICE_VOIDED:
+            await InvoiceLine.create(
+                business_id=clinic.business_id,
+                invoice_id=charge.invoice.id,
+                kind=LineKind.SERVICE,
+                description="Massage 60",
+                service_id=clinic.massage.id,
+                unit_price=90_00,
+                amount=90_00,
+                using_db=conn,
+            )
+        return await real_append_event(conn, **kwargs)
+
+    monkeypatch.setattr(invoice_voids, "append_event", check_in_slips_in)
+    error = await _refused(
+        clinic,
+        lambda: void_invoice(actor=clinic.owner, invoice_id=charge.invoice.id, reason="mistake"),
+        ErrorCode.INVALID_STATE,
+    )
+    assert "got a new line while it was being voided" in error.message
 
 
 async def test_an_invoice_with_money_or_a_live_pack_sale_is_not_voided(db):

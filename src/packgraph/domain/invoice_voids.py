@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.allocation import release_line
@@ -38,7 +37,9 @@ from packgraph.domain.invoices import (
     get_line,
     invoice_paid,
     invoice_total,
+    lock_invoice,
     lock_open_invoice,
+    sale_line_of,
 )
 from packgraph.domain.status import lock_pack
 from packgraph.domain.transaction import write_transaction
@@ -105,7 +106,9 @@ async def _locked_line(conn: BaseDBAsyncClient, *, actor: Actor, line_id: int) -
         line = await get_line(conn, actor=actor, line_id=line_id)
         if line.kind != LineKind.SERVICE or line.pack_id is None or line.voided_at is not None:
             return line
-        await lock_pack(conn, pack_id=line.pack_id, actor=actor)
+        # No new version yet: after a move the pack locked here may not be the one that changes,
+        # and release_line gives the one it changes its version with its event.
+        await lock_pack(conn, pack_id=line.pack_id, actor=actor, bump=False)
         again = await get_line(conn, actor=actor, line_id=line_id)
         if again.pack_id == line.pack_id:
             return again
@@ -180,35 +183,21 @@ async def void_invoice_line(*, actor: Actor, line_id: int, reason: str) -> VoidL
                 f"line: refund {paid - left} first",
                 "lineId",
             )
-        pack = entry = None
-        if line.pack_id is not None:
-            entry, change = await release_line(
-                conn, actor=actor, line=line, now=now, reason=f"Line voided: {reason}", charge=False
-            )
-            pack = change.pack
-        await _void_whole(conn, actor=actor, invoice=invoice, line=line, reason=reason, now=now)
-        return VoidLineResult(line=line, invoice=invoice, pack=pack, entry=entry)
-
-
-async def _void_whole(
-    conn: BaseDBAsyncClient,
-    *,
-    actor: Actor,
-    invoice: Invoice,
-    line: InvoiceLine,
-    reason: str,
-    now: datetime,
-) -> None:
-    """Void a line that is no longer allocated, whole, with its INVOICE_LINE_VOIDED event."""
-    taken = await _write_void(conn, actor=actor, line=line, keep=0, reason=reason, now=now)
-    await append_event(
-        conn,
-        actor=actor,
-        type=EventType.INVOICE_LINE_VOIDED,
-        client_id=invoice.client_id,
-        pack_id=None,
-        payload=_line_details(invoice, line, taken),
-    )
+        done = await void_lines(
+            conn,
+            actor=actor,
+            lines=[line],
+            reason=reason,
+            ledger_reason=f"Line voided: {reason}",
+            now=now,
+            announce=True,
+        )
+        return VoidLineResult(
+            line=line,
+            invoice=invoice,
+            pack=done.packs[0] if done.packs else None,
+            entry=done.entries[0] if done.entries else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -247,11 +236,16 @@ async def void_lines(
             )
             entries.append(entry)
             packs[change.pack.id] = change.pack
+        taken = await _write_void(conn, actor=actor, line=line, keep=0, reason=reason, now=now)
         if announce:
             invoice = await Invoice.get(id=line.invoice_id).using_db(conn)
-            await _void_whole(conn, actor=actor, invoice=invoice, line=line, reason=reason, now=now)
-        else:
-            await _write_void(conn, actor=actor, line=line, keep=0, reason=reason, now=now)
+            await append_event(
+                conn,
+                actor=actor,
+                type=EventType.INVOICE_LINE_VOIDED,
+                client_id=invoice.client_id,
+                payload=_line_details(invoice, line, taken),
+            )
         voided.append(line)
     return VoidedLines(lines=voided, entries=entries, packs=list(packs.values()))
 
@@ -271,8 +265,8 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
         now = utcnow()
         invoice = await get_invoice(conn, actor=actor, invoice_id=invoice_id)
         allocated = await _allocated_packs(conn, invoice.id)
-        for pack_id in allocated:
-            await lock_pack(conn, pack_id=pack_id, actor=actor)
+        for pack_id in sorted(allocated):
+            await lock_pack(conn, pack_id=pack_id, actor=actor, bump=False)
         invoice = await lock_open_invoice(conn, actor=actor, invoice_id=invoice.id)
         lines = await _open_lines(conn, invoice.id)
         if await _allocated_packs(conn, invoice.id) - allocated:
@@ -324,7 +318,8 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
         )
         # The event holds the business row: a check-in that found this invoice while creating
         # one (invoices.invoice_for_day) has committed its line by now, and it must not stay.
-        if len(await _open_lines(conn, invoice.id)) > len(lines):
+        seen = {line.id for line in lines}
+        if any(line.id not in seen for line in await _open_lines(conn, invoice.id)):
             raise DomainError(
                 ErrorCode.INVALID_STATE,
                 f"invoice {invoice.number} got a new line while it was being voided: try again",
@@ -358,21 +353,11 @@ async def _allocated_packs(conn: BaseDBAsyncClient, invoice_id: int) -> set[int]
     return set(rows)
 
 
-async def sale_line_of(conn: BaseDBAsyncClient, pack_id: int) -> InvoiceLine | None:
-    """The PACK_SALE line that sold the pack (None for a pack sold before invoices had one)."""
-    return (
-        await InvoiceLine.filter(pack_id=pack_id, kind=LineKind.PACK_SALE)
-        .using_db(conn)
-        .order_by("id")
-        .first()
-    )
-
-
 async def lock_invoices(conn: BaseDBAsyncClient, invoice_ids: set[int]) -> None:
     """Lock invoice rows (void or not) by primary key, for an operation that will void lines on
     them: taken after the packs and before the first event, in the order of ``status.py``."""
     for invoice_id in sorted(invoice_ids):
-        await Invoice.filter(id=invoice_id).using_db(conn).update(issued_on=F("issued_on"))
+        await lock_invoice(conn, invoice_id, open_only=False)
 
 
 async def lock_invoice_of_sale(conn: BaseDBAsyncClient, pack_id: int) -> None:
@@ -409,14 +394,4 @@ async def void_unpaid_sale(
         client_id=invoice.client_id,
         payload={**_line_details(invoice, line, taken), "packId": pack.id},
     )
-    return line
-
-
-async def get_open_line(
-    conn: BaseDBAsyncClient | None, *, actor: Actor, line_id: int, field: str = "lineId"
-) -> InvoiceLine:
-    """A line of the caller's business that is not voided (NOT_FOUND, INVOICE_VOID)."""
-    line = await get_line(conn, actor=actor, line_id=line_id, field=field)
-    if line.voided_at is not None:
-        raise line_void_error(field)
     return line

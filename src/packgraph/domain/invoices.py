@@ -110,27 +110,41 @@ def void_error(invoice: Invoice, field: str = "invoiceId") -> DomainError:
     )
 
 
-async def lock_open_invoice(
-    conn: BaseDBAsyncClient, *, actor: Actor, invoice_id: int, field: str = "invoiceId"
-) -> Invoice:
-    """Lock an invoice of the caller's business that is not void, and return it as it is now.
+async def lock_invoice(conn: BaseDBAsyncClient, invoice_id: int, *, open_only: bool) -> bool:
+    """Lock one invoice row (with ``open_only``, only one that is not void); False when it was not
+    locked. The one way every operation locks an invoice.
 
     A no-op UPDATE rather than SELECT ... FOR UPDATE: it takes PostgreSQL's row lock (FOR NO KEY
     UPDATE, which does not block inserting lines into the invoice) and makes SQLite take its write
-    lock now. Waiting behind a concurrent ``voidInvoice`` ends in INVOICE_VOID, never in a line
-    or payment on a void invoice.
+    lock now. PostgreSQL re-checks ``voided_at`` once a concurrent ``voidInvoice`` commits, so
+    waiting behind one ends in "not locked", never in a line or payment on a void invoice.
     """
-    locked = await (
-        Invoice.filter(id=invoice_id, business_id=actor.business_id, voided_at__isnull=True)
-        .using_db(conn)
-        .update(issued_on=F("issued_on"))
-    )
-    invoice = await Invoice.get_or_none(id=invoice_id, business_id=actor.business_id).using_db(conn)
-    if invoice is None:
-        raise not_found("invoice", field)
-    if not locked:
+    query = Invoice.filter(id=invoice_id)
+    if open_only:
+        query = query.filter(voided_at__isnull=True)
+    return bool(await query.using_db(conn).update(issued_on=F("issued_on")))
+
+
+async def lock_open_invoice(
+    conn: BaseDBAsyncClient, *, actor: Actor, invoice_id: int, field: str = "invoiceId"
+) -> Invoice:
+    """Lock an invoice of the caller's business that is not void, and return it (NOT_FOUND,
+    INVOICE_VOID). Only ``voided_at`` can change on an invoice, so the row read before the lock
+    is the row locked."""
+    invoice = await get_invoice(conn, actor=actor, invoice_id=invoice_id, field=field)
+    if not await lock_invoice(conn, invoice.id, open_only=True):
         raise void_error(invoice, field)
     return invoice
+
+
+async def sale_line_of(conn: BaseDBAsyncClient, pack_id: int) -> InvoiceLine | None:
+    """The PACK_SALE line that sold the pack (None for a pack sold before invoices had one)."""
+    return (
+        await InvoiceLine.filter(pack_id=pack_id, kind=LineKind.PACK_SALE)
+        .using_db(conn)
+        .order_by("id")
+        .first()
+    )
 
 
 async def invoice_for_day(
@@ -155,12 +169,7 @@ async def invoice_for_day(
     ).using_db(conn)
     invoice = await day_invoices.order_by("id").first()
     if invoice is not None:
-        locked = await (
-            Invoice.filter(id=invoice.id, voided_at__isnull=True)
-            .using_db(conn)
-            .update(issued_on=F("issued_on"))
-        )
-        if locked:
+        if await lock_invoice(conn, invoice.id, open_only=True):
             return invoice
     await conn.execute_query(
         f"UPDATE business SET invoice_seq = invoice_seq WHERE id = {_mark(conn, 1)}",

@@ -35,7 +35,12 @@ from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.events import append_event
 from packgraph.domain.invoice_voids import void_unpaid_sale
-from packgraph.domain.invoices import invoice_paid, invoice_total, lock_open_invoice
+from packgraph.domain.invoices import (
+    invoice_paid,
+    invoice_total,
+    lock_open_invoice,
+    sale_line_of,
+)
 from packgraph.domain.status import changed_now, lock_pack, unchanged
 from packgraph.models import (
     EventType,
@@ -121,12 +126,7 @@ async def _pay_pack(
 ) -> None:
     conn, actor = writer.conn, writer.actor
     pack = await lock_pack(conn, pack_id=pack_id, actor=actor, bump=False)
-    sale_line = (
-        await InvoiceLine.filter(pack_id=pack.id, kind=LineKind.PACK_SALE)
-        .using_db(conn)
-        .order_by("id")
-        .first()
-    )
+    sale_line = await sale_line_of(conn, pack.id)
     if invoice_id is not None and (sale_line is None or sale_line.invoice_id != invoice_id):
         await _require_invoice(writer, invoice_id)
         raise invalid("the pack is not sold on this invoice", "packId")
