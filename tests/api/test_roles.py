@@ -30,6 +30,7 @@ MANAGER_ONLY = {
     "deletePack",
     "voidInvoiceLine",
     "voidInvoice",
+    "refundClientCredit",
     "createPackTemplate",
     "updatePackTemplate",
     "archivePackTemplate",

@@ -241,6 +241,7 @@ async def snapshot_counts(business_id: int) -> dict[str, int]:
     """Row counts of everything a write may touch: equal before and after a failed operation."""
     from packgraph.models import (
         Appointment,
+        CreditEntry,
         IdempotencyRecord,
         Invoice,
         InvoiceLine,
@@ -260,6 +261,7 @@ async def snapshot_counts(business_id: int) -> dict[str, int]:
         Payment,
         Task,
         IdempotencyRecord,
+        CreditEntry,
     ):
         counts[model.__name__] = await model.filter(business_id=business_id).count()
     counts["used"] = sum(

@@ -17,6 +17,11 @@ database alone:
   invoice charges nothing and holds no money; a void SERVICE line deducts nothing; and the
   report's outstanding balance is the sum of what the packs' sale lines leave unpaid. Lines and
   whole invoices are voided by the rules, with deletions, cancellations and refunds voiding sales;
+- client credit (SPEC §6.1): no invoice is ever paid beyond what it charges (the excess of a void
+  or a retrospective allocation moves to the credit); each client's credit entries form one chain
+  that never goes below zero; every CREDITED/APPLIED entry equals the CLIENT_CREDIT payments
+  linked to it; and Σ invoice totals − Σ payments in money + credit refunded = Σ balances due −
+  credit balance. Credit is applied and refunded by the rules, and cancellations choose credit;
 - every pack read fresh equals the pack a live dashboard holds (issue 23): after each step the
   machine "delivers" the new events as ``packEvents`` does, reading each event's pack when it is
   delivered, and every field of every pack (``version`` and ``updated_at`` included) and of its
@@ -53,13 +58,19 @@ from packgraph.domain.appointments import (
     check_in_appointment,
     create_appointment,
 )
+from packgraph.domain.client_credit import credit_balance
 from packgraph.domain.errors import DomainError
 from packgraph.domain.expiry import process_expiries
 from packgraph.domain.invoice_voids import void_invoice, void_invoice_line
 from packgraph.domain.invoices import add_service_line, charged, invoice_paid
 from packgraph.domain.notes import add_pack_note
 from packgraph.domain.payment_allocation import payment_status_for
-from packgraph.domain.payments import record_payment, refund_payment
+from packgraph.domain.payments import (
+    apply_client_credit,
+    record_payment,
+    refund_client_credit,
+    refund_payment,
+)
 from packgraph.domain.redemptions import (
     allocate_invoice_line,
     delete_pack,
@@ -70,6 +81,8 @@ from packgraph.domain.reports import pack_summary
 from packgraph.domain.status import compute_status
 from packgraph.models import (
     AutoRenew,
+    CreditEntry,
+    CreditKind,
     Event,
     EventType,
     Invoice,
@@ -81,6 +94,8 @@ from packgraph.models import (
     PackItem,
     PackStatus,
     Payment,
+    PaymentMethod,
+    RefundTo,
 )
 from packgraph.schema.packs import pack_from_row
 from tests.conftest import fresh_database
@@ -286,6 +301,7 @@ class PackLedgerMachine(RuleBasedStateMachine):
             lambda r: (
                 [EventType.REDEMPTION_REVERSED] * len(r.entries)
                 + [EventType.INVOICE_LINE_VOIDED] * len(r.lines)
+                + [EventType.CLIENT_CREDITED] * len(r.credits)
             ),
         )
 
@@ -382,7 +398,12 @@ class PackLedgerMachine(RuleBasedStateMachine):
                 actor=self.clinic.staff, line_id=_pick(lines, line), pack_id=_pick(packs, pack)
             )
 
-        self.step(operation, lambda r: [EventType.SESSION_REDEEMED])
+        self.step(
+            operation,
+            lambda r: (
+                [EventType.SESSION_REDEEMED] + ([EventType.CLIENT_CREDITED] if r.credit else [])
+            ),
+        )
 
     @precondition(lambda self: self.lines)
     @rule(line=INDEX, likely=LIKELY)
@@ -393,7 +414,12 @@ class PackLedgerMachine(RuleBasedStateMachine):
                 actor=self.clinic.staff, line_id=_pick(lines, line)
             )
 
-        self.step(operation, lambda r: [EventType.REDEMPTION_REVERSED])
+        self.step(
+            operation,
+            lambda r: (
+                [EventType.REDEMPTION_REVERSED] + ([EventType.CLIENT_CREDITED] if r.credit else [])
+            ),
+        )
 
     @rule(source=INDEX, destination=INDEX, likely=LIKELY)
     def move(self, source, destination, likely):
@@ -414,7 +440,12 @@ class PackLedgerMachine(RuleBasedStateMachine):
                 to_pack_id=_pick(targets, destination),
             )
 
-        self.step(operation, lambda r: [EventType.ALLOCATIONS_MOVED] * 2)
+        self.step(
+            operation,
+            lambda r: (
+                [EventType.ALLOCATIONS_MOVED] * 2 + [EventType.CLIENT_CREDITED] * len(r.credits)
+            ),
+        )
 
     @rule(pack=INDEX)
     def time_passes_until_expiry(self, pack):
@@ -461,26 +492,49 @@ class PackLedgerMachine(RuleBasedStateMachine):
     @rule(pack=INDEX, role=ROLE)
     def delete(self, pack, role):
         pack_id = _pick(self.packs, pack)
-        # Only an unpaid pack is deleted; its sale line is voided whole (a cancelled one's was).
+        # What was paid moves to the credit; the sale line is voided whole (a cancelled pack's
+        # was voided down to what it kept paid, so only when it kept something).
         self.step(
             lambda: delete_pack(actor=self.actor(role), pack_id=pack_id),
             lambda r: (
-                [EventType.PACK_DELETED]
-                + ([EventType.INVOICE_LINE_VOIDED] if r.pack.status != PackStatus.CANCELLED else [])
+                ([EventType.CLIENT_CREDITED] if r.credit else [])
+                + [EventType.PACK_DELETED]
+                + (
+                    [EventType.INVOICE_LINE_VOIDED]
+                    if r.pack.status != PackStatus.CANCELLED or r.credit
+                    else []
+                )
             ),
         )
 
-    @rule(pack=INDEX, refund=st.sampled_from([0, 0, 1, 50_00, 10_000_00]))
-    def cancel(self, pack, refund):
+    @rule(
+        pack=INDEX,
+        refund=st.sampled_from([0, 0, 1, 50_00, 10_000_00]),
+        refund_to=st.sampled_from(list(RefundTo)),
+    )
+    def cancel(self, pack, refund, refund_to):
         pack_id = _pick(self.packs, pack)
         self.step(
             lambda: cancel_pack(
-                actor=self.clinic.owner, pack_id=pack_id, reason="r", refund=refund, method="CARD"
+                actor=self.clinic.owner,
+                pack_id=pack_id,
+                reason="r",
+                refund=refund,
+                method="CARD",
+                refund_to=refund_to,
             ),
             # The sale line is voided down to what stays paid, when that is less than the price.
             lambda r: (
                 [EventType.PACK_CANCELLED]
-                + ([EventType.PAYMENT_REFUNDED] if refund else [])
+                + (
+                    [
+                        EventType.CLIENT_CREDITED
+                        if refund_to == RefundTo.CLIENT_CREDIT
+                        else EventType.PAYMENT_REFUNDED
+                    ]
+                    if refund
+                    else []
+                )
                 + (
                     [EventType.INVOICE_LINE_VOIDED]
                     if r.pack.amount_paid < r.pack.final_price
@@ -515,6 +569,7 @@ class PackLedgerMachine(RuleBasedStateMachine):
             lambda r: (
                 ([EventType.REDEMPTION_REVERSED] if r.entry else [])
                 + [EventType.INVOICE_LINE_VOIDED]
+                + ([EventType.CLIENT_CREDITED] if r.credit else [])
             ),
         )
 
@@ -523,7 +578,36 @@ class PackLedgerMachine(RuleBasedStateMachine):
         invoice_id = _pick(self.invoices, invoice)
         self.step(
             lambda: void_invoice(actor=self.actor(role), invoice_id=invoice_id, reason=reason),
-            lambda r: [EventType.REDEMPTION_REVERSED] * len(r.entries) + [EventType.INVOICE_VOIDED],
+            lambda r: (
+                [EventType.REDEMPTION_REVERSED] * len(r.entries)
+                + ([EventType.CLIENT_CREDITED] if r.credit else [])
+                + [EventType.INVOICE_VOIDED]
+            ),
+        )
+
+    @rule(invoice=INDEX, amount=AMOUNT, role=ROLE)
+    def apply_credit(self, invoice, amount, role):
+        invoice_id = _pick(self.invoices, invoice)
+        self.step(
+            lambda: apply_client_credit(
+                actor=self.actor(role), invoice_id=invoice_id, amount=amount
+            ),
+            lambda r: [EventType.CREDIT_APPLIED] * len(r.payments),
+        )
+
+    @rule(
+        amount=REFUND, role=ROLE, reason=REASON, method=st.sampled_from(["CASH", "CLIENT_CREDIT"])
+    )
+    def refund_credit(self, amount, role, reason, method):
+        self.step(
+            lambda: refund_client_credit(
+                actor=self.actor(role),
+                client_id=self.clinic.client.id,
+                amount=amount,
+                method=method,
+                reason=reason,
+            ),
+            lambda r: [EventType.CREDIT_REFUNDED],
         )
 
     # --- invariants -----------------------------------------------------------------------------
@@ -574,16 +658,19 @@ class PackLedgerMachine(RuleBasedStateMachine):
             "payment_id", "type"
         )
         payments = await Payment.filter(business_id=business_id).values_list(
-            "id", "amount", "reason"
+            "id", "amount", "reason", "method", "credit_entry_id"
         )
         payment_events = dict(events)
         # Exactly one event per payment row.
         assert len(events) == len(payment_events) == len(payments)
-        for payment_id, amount, reason in payments:
+        for payment_id, amount, reason, method, credit_entry_id in payments:
             assert amount != 0
-            assert payment_events.get(payment_id) == (
-                EventType.PAYMENT_REFUNDED if amount < 0 else EventType.PAYMENT_RECORDED
-            )
+            assert (method == PaymentMethod.CLIENT_CREDIT) == (credit_entry_id is not None)
+            if credit_entry_id is not None:
+                kind = EventType.CLIENT_CREDITED if amount < 0 else EventType.CREDIT_APPLIED
+            else:
+                kind = EventType.PAYMENT_REFUNDED if amount < 0 else EventType.PAYMENT_RECORDED
+            assert payment_events.get(payment_id) == kind
             assert bool(reason.strip()) == (amount < 0), (payment_id, amount, reason)
         seqs = (
             await Event.filter(business_id=business_id)
@@ -620,11 +707,47 @@ class PackLedgerMachine(RuleBasedStateMachine):
             assert pack.balance_due == charged(line) - pack.amount_paid, (pack.id, line.id)
             if pack.deleted_at is None:
                 unpaid_sales += pack.balance_due
+        totals: dict[int, int] = {}
+        for line in lines:
+            totals[line.invoice_id] = totals.get(line.invoice_id, 0) + charged(line)
+        balances_due = 0
         for invoice in invoices.values():
+            paid = await invoice_paid(None, invoice.id)
             if invoice.voided_at is not None:
-                assert await invoice_paid(None, invoice.id) == 0, invoice.id
+                assert paid == 0, invoice.id
+            # Never paid beyond what it charges: the excess is the client's credit.
+            assert 0 <= paid <= totals.get(invoice.id, 0), (invoice.id, paid)
+            balances_due += totals.get(invoice.id, 0) - paid
         summary = await pack_summary(actor=self.clinic.owner)
         assert summary.outstanding_balance_due == unpaid_sales
+        await self._check_credit(sum(totals.values()), balances_due)
+
+    async def _check_credit(self, invoice_totals: int, balances_due: int) -> None:
+        """The credit chain, its links to the payments, and the money identity of SPEC §6.1."""
+        business_id = self.clinic.business_id
+        client_id = self.clinic.client.id
+        running = 0
+        refunded = 0
+        for entry in await CreditEntry.filter(client_id=client_id).order_by("id"):
+            running += entry.amount
+            assert entry.balance_after == running >= 0, entry.id
+            linked = sum(
+                await Payment.filter(credit_entry_id=entry.id).values_list("amount", flat=True)
+            )
+            if entry.kind == CreditKind.REFUNDED:
+                assert entry.amount < 0 and linked == 0 and entry.method is not None
+                refunded -= entry.amount
+            else:
+                assert (entry.amount > 0) == (entry.kind == CreditKind.CREDITED), entry.id
+                assert linked == -entry.amount, (entry.id, linked)
+        balance = await credit_balance(None, client_id)
+        assert balance == running
+        money = sum(
+            await Payment.filter(business_id=business_id, invoice_id__isnull=False)
+            .exclude(method=PaymentMethod.CLIENT_CREDIT)
+            .values_list("amount", flat=True)
+        )
+        assert invoice_totals - money + refunded == balances_due - balance
 
     async def _check_live_view(self) -> None:
         """Deliver the events written since the last check, each with its pack read now, then

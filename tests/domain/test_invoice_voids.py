@@ -17,6 +17,7 @@ from packgraph.domain.appointments import (
     check_in_appointment,
     create_appointment,
 )
+from packgraph.domain.client_credit import credit_balance
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode
 from packgraph.domain.invoice_voids import void_invoice, void_invoice_line
@@ -188,29 +189,25 @@ async def test_a_pack_sale_line_follows_its_pack(db):
     assert "delete or cancel the pack" in error.message
 
 
-async def test_a_void_that_would_leave_money_paid_beyond_the_charge_is_refused(db):
+async def test_a_void_of_a_paid_line_moves_the_money_to_the_client_credit(db):
     clinic = await build_clinic()
     charge = await _charged_physio(clinic)
     await record_payment(
         actor=clinic.staff, amount=50_00, method="CARD", invoice_id=charge.invoice.id
     )
 
-    error = await _refused(
-        clinic,
-        lambda: void_invoice_line(actor=clinic.owner, line_id=charge.line.id, reason="mistake"),
-        ErrorCode.INVOICE_HAS_PAYMENTS,
-    )
-    assert "refund 5000 first" in error.message
+    result = await void_invoice_line(actor=clinic.owner, line_id=charge.line.id, reason="mistake")
 
-    await refund_payment(
-        actor=clinic.owner,
-        amount=50_00,
-        method="CARD",
-        reason="charged by mistake",
-        invoice_id=charge.invoice.id,
-    )
-    await void_invoice_line(actor=clinic.owner, line_id=charge.line.id, reason="mistake")
     assert await _owed(charge.invoice.id) == 0
+    assert await invoice_paid(None, charge.invoice.id) == 0
+    assert result.credit is not None and result.credit.amount == 50_00
+    assert await credit_balance(None, clinic.client.id) == 50_00
+    (event,) = await events_of(clinic.business_id, EventType.CLIENT_CREDITED)
+    assert event.payload["amount"] == -50_00 and event.payload["creditBalance"] == 50_00
+    assert event.payload["reason"] == "Moved to client credit: line voided: mistake"
+    # The void comes first, then the money it freed.
+    voided = await events_of(clinic.business_id, EventType.INVOICE_LINE_VOIDED)
+    assert voided[0].seq < event.seq
 
 
 async def test_deleting_a_mistaken_unpaid_pack_leaves_nothing_owed(db):
@@ -230,16 +227,22 @@ async def test_deleting_a_mistaken_unpaid_pack_leaves_nothing_owed(db):
     assert event.payload["amount"] == 800_00
 
 
-async def test_a_paid_pack_is_refunded_or_cancelled_not_deleted(db):
+async def test_deleting_a_paid_pack_moves_what_was_paid_to_the_client_credit(db):
     clinic = await build_clinic()
     sale = await sell(clinic)
     await record_payment(actor=clinic.staff, amount=100_00, method="CASH", pack_id=sale.pack.id)
-    error = await _refused(
-        clinic,
-        lambda: delete_pack(actor=clinic.manager, pack_id=sale.pack.id),
-        ErrorCode.INVOICE_HAS_PAYMENTS,
-    )
-    assert "refund it first, or cancel the pack" in error.message
+
+    result = await delete_pack(actor=clinic.manager, pack_id=sale.pack.id)
+
+    assert result.credit is not None and result.credit.amount == 100_00
+    assert await credit_balance(None, clinic.client.id) == 100_00
+    assert await _owed(sale.invoice.id) == 0
+    line = await InvoiceLine.get(id=sale.line.id)
+    assert line.voided_amount == line.amount
+    pack = await Pack.get(id=sale.pack.id)
+    assert pack.amount_paid == 0 and pack.deleted_at is not None
+    (event,) = await events_of(clinic.business_id, EventType.CLIENT_CREDITED)
+    assert event.pack_id == sale.pack.id and event.payload["amount"] == -100_00
 
 
 async def test_cancelling_an_unpaid_pack_voids_its_sale(db):
@@ -395,7 +398,7 @@ async def test_a_line_that_slips_onto_an_invoice_being_voided_fails_the_void(db,
     assert "got a new line while it was being voided" in error.message
 
 
-async def test_an_invoice_with_money_or_a_live_pack_sale_is_not_voided(db):
+async def test_an_invoice_with_a_live_pack_sale_is_not_voided_and_money_becomes_credit(db):
     clinic = await build_clinic()
     sale = await sell(clinic)
     error = await _refused(
@@ -409,11 +412,10 @@ async def test_an_invoice_with_money_or_a_live_pack_sale_is_not_voided(db):
     await record_payment(
         actor=clinic.staff, amount=1_00, method="CASH", invoice_id=charge.invoice.id
     )
-    await _refused(
-        clinic,
-        lambda: void_invoice(actor=clinic.owner, invoice_id=charge.invoice.id, reason="mistake"),
-        ErrorCode.INVOICE_HAS_PAYMENTS,
-    )
+    voided = await void_invoice(actor=clinic.owner, invoice_id=charge.invoice.id, reason="mistake")
+    # What was paid on it is the client's credit now.
+    assert voided.credit is not None and voided.credit.amount == 1_00
+    assert await invoice_paid(None, charge.invoice.id) == 0
 
     # Once the pack is deleted, its invoice can be voided.
     await delete_pack(actor=clinic.manager, pack_id=sale.pack.id)

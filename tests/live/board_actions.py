@@ -43,6 +43,8 @@ KINDS = (
     "delete_pack",
     "void_line",
     "void_invoice",
+    "apply_credit",
+    "refund_credit",
     "run_expiry_job",
 )
 
@@ -400,6 +402,36 @@ class FrontDesk:
         if gone:
             pack = gone[a % len(gone)]
             await self._mutate("voidInvoice", {"invoiceId": pack.invoice_id, "reason": "mistake"})
+
+    async def _credit(self, client_id: str) -> int:
+        data = await self.api.ok(
+            "query($id: ID!) { client(id: $id) { creditBalance } }",
+            {"id": client_id},
+            token=self.tenant.manager_token,
+        )
+        return data["client"]["creditBalance"]
+
+    async def _apply_credit(self, a: int, b: int, c: int) -> None:
+        """The client's credit (from a deleted paid pack, a voided paid visit) paying what a
+        pack's sale invoice owes, as far as it goes (or 1 more than the credit: refused)."""
+        pack = self._pack(a)
+        if pack is None:
+            return
+        credit = await self._credit(pack.client_id)
+        due = (await self._current(pack))["balanceDue"]
+        amount = credit + 1 if b % 3 == 2 else min(credit, due, (10_00, due)[b % 2])
+        if amount > 0:
+            values = {"invoiceId": pack.invoice_id, "amount": amount}
+            await self._mutate("applyClientCredit", values)
+
+    async def _refund_credit(self, a: int, b: int, c: int) -> None:
+        """Some or all of a client's credit given back."""
+        client_id = self.clients[a % len(self.clients)]
+        credit = await self._credit(client_id)
+        amount = min(credit, (5_00, credit)[b % 2])
+        if amount > 0:
+            values = {"clientId": client_id, "amount": amount, "method": "CASH", "reason": "moved"}
+            await self._mutate("refundClientCredit", values)
 
     async def _run_expiry_job(self, a: int, b: int, c: int) -> None:
         """What the server's periodic job does: expire due packs, remind of packs expiring soon;

@@ -281,10 +281,14 @@ TOUR: list[Action] = [
     ("change_expiry", 4, 3, 0),  # P4 restored (sessions are owed)
     ("delete_pack", 5, 0, 0),  # P5 still has an allocated line: refused
     ("sell", 2, 0, 0),  # P7: 10 massages for Chloé ...
-    ("delete_pack", 7, 0, 0),  # ... deleted: its sale line voided (INVOICE_LINE_VOIDED)
+    ("pay", 7, 0, 0),  # ... partly paid ...
+    ("delete_pack", 7, 0, 0),  # ... deleted: the money to her credit (CLIENT_CREDITED), its
+    # sale line voided (INVOICE_LINE_VOIDED)
     ("void_invoice", 0, 0, 0),  # ... and its invoice voided (INVOICE_VOIDED)
     ("cancel_visit", 0, 0, 0),  # Bruno's visit cancelled: its session goes back
     ("void_line", 0, 0, 0),  # an allocated visit voided: its session goes back to its pack
+    ("apply_credit", 2, 0, 0),  # Chloé's credit pays 10.00 of P5's invoice (CREDIT_APPLIED)
+    ("refund_credit", 2, 0, 0),  # 5.00 of the rest given back (CREDIT_REFUNDED)
 ]
 EVERY_EVENT_TYPE = {
     "PACK_SOLD",
@@ -303,6 +307,9 @@ EVERY_EVENT_TYPE = {
     "ALLOCATIONS_MOVED",
     "INVOICE_LINE_VOIDED",
     "INVOICE_VOIDED",
+    "CLIENT_CREDITED",
+    "CREDIT_APPLIED",
+    "CREDIT_REFUNDED",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.client_credit import credit_reason
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, check_reason, invalid, not_found
 from packgraph.domain.events import append_event
@@ -26,6 +27,8 @@ from packgraph.domain.payments import check_amount, check_method
 from packgraph.domain.status import PackEnding, compute_status, lock_pack, update_pack_status
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
+    CreditEntry,
+    CreditKind,
     EventType,
     LedgerEntry,
     LedgerKind,
@@ -35,6 +38,7 @@ from packgraph.models import (
     PackStatus,
     Payment,
     PaymentMethod,
+    RefundTo,
 )
 
 
@@ -55,10 +59,12 @@ class ExpiryChangeResult:
 
 @dataclass(frozen=True)
 class CancelResult:
-    """``refund`` is the (negative) payment row of the refund, or None without one."""
+    """``refund`` is the (negative) payment row of the refund, or None without one; ``credit``
+    the credit entry when the refund went to the client's credit."""
 
     pack: Pack
     refund: Payment | None
+    credit: CreditEntry | None = None
 
 
 def describe_entry(entry: LedgerEntry) -> str:
@@ -227,12 +233,14 @@ async def cancel_pack(
     reason: str,
     refund: int = 0,
     method: PaymentMethod | str | None = None,
+    refund_to: RefundTo = RefundTo.PAID_OUT,
 ) -> CancelResult:
     """Cancel a pack, optionally refunding up to the amount paid (a negative payment).
 
     The pack becomes CANCELLED (it can no longer be redeemed) with ``cancelled_at`` and the
-    reason. Emits PACK_CANCELLED, then PAYMENT_REFUNDED for the refund, which needs a ``method``
-    and carries the cancellation's reason. Its sale line is then voided down to what stays paid
+    reason. Emits PACK_CANCELLED, then, for the refund, PAYMENT_REFUNDED (paid out in
+    ``method``) or CLIENT_CREDITED (``refund_to`` CLIENT_CREDIT: kept as the client's credit, no
+    method), with the cancellation's reason. Its sale line is then voided down to what stays paid
     (INVOICE_LINE_VOIDED), so the client owes nothing more for it. A refund above the amount
     paid fails with REFUND_TOO_LARGE and cancels nothing; cancelling twice fails with
     PACK_NOT_ACTIVE.
@@ -243,7 +251,9 @@ async def cancel_pack(
     check_amount(refund, "refund")
     if refund < 0:
         raise invalid("the refund is the positive amount given back", "refund")
-    method = check_method(method) if refund else None
+    refund_to = RefundTo(refund_to)
+    to_credit = refund_to == RefundTo.CLIENT_CREDIT
+    method = check_method(method) if refund and not to_credit else PaymentMethod.CLIENT_CREDIT
     now = utcnow()
     async with write_transaction(actor.business_id) as conn:
         pack = await lock_pack(conn, pack_id=pack_id, actor=actor)
@@ -264,25 +274,31 @@ async def cancel_pack(
             type=EventType.PACK_CANCELLED,
             pack_id=pack.id,
             client_id=pack.client_id,
-            payload={"reason": reason, "refund": refund, **change.payload()},
+            payload={
+                "reason": reason,
+                "refund": refund,
+                "refundTo": refund_to.value,
+                **change.payload(),
+            },
         )
-        result_pack, payment = change.pack, None
+        result_pack, payment, credit = change.pack, None, None
         if refund:
             paid = await apply_payment(
                 conn,
                 actor=actor,
                 amount=-refund,
                 method=method,
-                reason=reason,
+                reason=credit_reason(reason) if to_credit else reason,
                 pack_id=pack.id,
                 received_at=now,
+                credit=CreditKind.CREDITED if to_credit else None,
             )
-            payment = paid.payment
+            payment, credit = paid.payment, paid.credit
             result_pack = paid.pack or result_pack
         # A refund of a cancelled pack voids what it gives back (payment_allocation); without one
         # the unpaid part is voided here.
         await void_unpaid_sale(conn, actor=actor, pack_id=pack.id, reason=reason, now=now)
-    return CancelResult(pack=result_pack, refund=payment)
+    return CancelResult(pack=result_pack, refund=payment, credit=credit)
 
 
 def quote_refund(*, amount_paid: int, final_price: int, items: Iterable[tuple[int, int]]) -> int:

@@ -11,6 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from packgraph.domain.actor import Actor
 from packgraph.domain.allocation import NewServiceLine, redeem_on_line
 from packgraph.domain.catalog import get_client, get_service
+from packgraph.domain.client_credit import credit_overpayment
 from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import auto_deduct, eligible_items, pack_ids_of, require_pack
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
@@ -23,6 +24,7 @@ from packgraph.models import (
     Appointment,
     AppointmentStatus,
     Client,
+    CreditEntry,
     Invoice,
     InvoiceLine,
     LedgerEntry,
@@ -58,13 +60,14 @@ class CheckInResult:
 
 @dataclass(frozen=True)
 class CancelResult:
-    """A cancelled appointment, the REVERSAL entries that gave its units back and the invoice
-    lines it voided."""
+    """A cancelled appointment, the REVERSAL entries that gave its units back, the invoice
+    lines it voided and the credit entries of what had been paid for them."""
 
     appointment: Appointment
     entries: list[LedgerEntry] = field(default_factory=list)
     packs: list[Pack] = field(default_factory=list)
     lines: list[InvoiceLine] = field(default_factory=list)
+    credits: list[CreditEntry] = field(default_factory=list)
 
 
 async def get_appointment(
@@ -319,7 +322,8 @@ async def mark_no_show(
 async def cancel_appointment(*, actor: Actor, appointment_id: int) -> CancelResult:
     """Cancel an appointment. Its redemptions are reversed (REVERSAL entries, a FULLY_USED pack
     becomes ACTIVE again) and its service lines are voided ("Appointment cancelled",
-    INVOICE_LINE_VOIDED), so they are no longer charged."""
+    INVOICE_LINE_VOIDED), so they are no longer charged; what was paid for them moves to the
+    client's credit (CLIENT_CREDITED)."""
     actor.require_staff()
     async with write_transaction(actor.business_id) as conn:
         now = utcnow()
@@ -353,8 +357,21 @@ async def cancel_appointment(*, actor: Actor, appointment_id: int) -> CancelResu
             now=now,
             announce=True,
         )
+        credits = [
+            entry
+            for invoice_id in sorted({line.invoice_id for line in lines})
+            if (
+                entry := await credit_overpayment(
+                    conn, actor=actor, invoice_id=invoice_id, why="appointment cancelled", now=now
+                )
+            )
+        ]
         return CancelResult(
-            appointment=appointment, entries=done.entries, packs=done.packs, lines=done.lines
+            appointment=appointment,
+            entries=done.entries,
+            packs=done.packs,
+            lines=done.lines,
+            credits=credits,
         )
 
 

@@ -3,15 +3,16 @@ pack that ends without being paid for.
 
 Nothing is deleted or rewritten: a void records on the line how much of it is no longer charged
 (``voided_amount``), when, who voided it and why, and emits an event. What was paid is never
-dropped silently: a void that would leave the invoice with more paid than it charges is refused
-with INVOICE_HAS_PAYMENTS (refund first), and a pack's sale line is voided only down to what the
-pack has paid, so the pack's balance due and its sale line's unpaid amount stay one number.
+dropped silently: what a void leaves the invoice paid beyond what it charges moves to the
+client's credit (``client_credit.credit_overpayment``), and a pack's sale line is voided only down
+to what the pack has paid, so the pack's balance due and its sale line's unpaid amount stay one
+number.
 
 - ``void_invoice_line``: one SERVICE or PRODUCT line, whole. A line allocated to a pack gives its
   units back through the ledger first (REVERSAL, REDEMPTION_REVERSED), keeping its price, then is
   voided (INVOICE_LINE_VOIDED). A pack's sale line follows the pack: delete or cancel the pack.
-- ``void_invoice``: every line of an invoice with nothing paid on it, then the invoice
-  (INVOICE_VOIDED); it takes no new lines or payments afterwards.
+- ``void_invoice``: every line of an invoice, then the invoice (INVOICE_VOIDED); what was paid on
+  it moves to the client's credit; it takes no new lines or payments afterwards.
 - ``void_unpaid_sale``: a deleted or cancelled pack's sale line charges what the pack has paid
   (``deletePack``, ``cancelPack``, and a later refund of a cancelled pack).
 
@@ -28,6 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.allocation import release_line
+from packgraph.domain.client_credit import credit_overpayment
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, check_reason
 from packgraph.domain.events import append_event
@@ -35,8 +37,6 @@ from packgraph.domain.invoices import (
     charged,
     get_invoice,
     get_line,
-    invoice_paid,
-    invoice_total,
     lock_invoice,
     lock_open_invoice,
     sale_line_of,
@@ -44,6 +44,7 @@ from packgraph.domain.invoices import (
 from packgraph.domain.status import lock_pack
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
+    CreditEntry,
     EventType,
     Invoice,
     InvoiceLine,
@@ -60,23 +61,26 @@ _ATTEMPTS = 3
 @dataclass(frozen=True)
 class VoidLineResult:
     """The voided line and its invoice; ``pack`` and ``entry`` are the pack whose allocation was
-    reversed and the REVERSAL entry, when the line was allocated."""
+    reversed and the REVERSAL entry, when the line was allocated; ``credit`` what the invoice
+    had paid beyond its new total, moved to the client's credit."""
 
     line: InvoiceLine
     invoice: Invoice
     pack: Pack | None
     entry: LedgerEntry | None
+    credit: CreditEntry | None = None
 
 
 @dataclass(frozen=True)
 class VoidInvoiceResult:
-    """The void invoice, the lines this void voided, the packs whose allocations it reversed and
-    the REVERSAL entries that gave their units back."""
+    """The void invoice, the lines this void voided, the packs whose allocations it reversed, the
+    REVERSAL entries that gave their units back, and the credit entry of what had been paid."""
 
     invoice: Invoice
     lines: tuple[InvoiceLine, ...]
     packs: tuple[Pack, ...]
     entries: tuple[LedgerEntry, ...]
+    credit: CreditEntry | None = None
 
 
 def line_void_error(field: str = "lineId") -> DomainError:
@@ -158,10 +162,10 @@ async def void_invoice_line(*, actor: Actor, line_id: int, reason: str) -> VoidL
     """Void one SERVICE or PRODUCT line with a reason (managers and owners).
 
     A line allocated to a pack gives its units back first (REVERSAL, REDEMPTION_REVERSED, and
-    the pack's status follows), then the line is voided at the price it had. Refused with
-    INVOICE_VOID for a void line or invoice, INVALID_STATE for a pack's sale line (delete or
-    cancel the pack), and INVOICE_HAS_PAYMENTS when the invoice has more paid than it would
-    charge without the line (refund first). Emits INVOICE_LINE_VOIDED.
+    the pack's status follows), then the line is voided at the price it had. What the invoice
+    then has paid beyond its total moves to the client's credit (CLIENT_CREDITED). Refused with
+    INVOICE_VOID for a void line or invoice and INVALID_STATE for a pack's sale line (delete or
+    cancel the pack). Emits INVOICE_LINE_VOIDED.
     """
     actor.require_manager("void invoice lines")
     reason = check_reason(reason, required=True)
@@ -174,15 +178,6 @@ async def void_invoice_line(*, actor: Actor, line_id: int, reason: str) -> VoidL
         if line.voided_at is not None:
             raise line_void_error()
         _refuse_sale_line(line, await _pack_name(conn, line.pack_id))
-        paid = await invoice_paid(conn, invoice.id)
-        left = await invoice_total(conn, invoice.id) - charged(line)
-        if paid > left:
-            raise DomainError(
-                ErrorCode.INVOICE_HAS_PAYMENTS,
-                f"invoice {invoice.number} has {paid} paid and would charge {left} without this "
-                f"line: refund {paid - left} first",
-                "lineId",
-            )
         done = await void_lines(
             conn,
             actor=actor,
@@ -192,11 +187,15 @@ async def void_invoice_line(*, actor: Actor, line_id: int, reason: str) -> VoidL
             now=now,
             announce=True,
         )
+        credit = await credit_overpayment(
+            conn, actor=actor, invoice_id=invoice.id, why=f"line voided: {reason}", now=now
+        )
         return VoidLineResult(
             line=line,
             invoice=invoice,
             pack=done.packs[0] if done.packs else None,
             entry=done.entries[0] if done.entries else None,
+            credit=credit,
         )
 
 
@@ -252,12 +251,12 @@ async def void_lines(
 
 async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInvoiceResult:
     """Void a whole invoice with a reason (managers and owners): every line still charged is
-    voided (allocated ones give their units back first) and the invoice becomes VOID.
+    voided (allocated ones give their units back first), what was paid on it moves to the
+    client's credit (CLIENT_CREDITED) and the invoice becomes VOID.
 
-    Refused with INVOICE_VOID when it already is, INVOICE_HAS_PAYMENTS while anything is paid on
-    it (refund first), and INVALID_STATE while it sells a pack that is not deleted or cancelled
-    (that pack's sale follows the pack). Emits INVOICE_VOIDED, after the REDEMPTION_REVERSED of
-    each allocation it reverses.
+    Refused with INVOICE_VOID when it already is, and INVALID_STATE while it sells a pack that
+    is not deleted, or a cancelled one that keeps money paid (that pack's sale follows the pack).
+    Emits INVOICE_VOIDED, after the REDEMPTION_REVERSED of each allocation it reverses.
     """
     actor.require_manager("void invoices")
     reason = check_reason(reason, required=True)
@@ -277,20 +276,21 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
             )
         for line in lines:
             if line.kind == LineKind.PACK_SALE and charged(line) > 0:
-                name = await _pack_name(conn, line.pack_id)
+                pack = await Pack.get_or_none(id=line.pack_id).using_db(conn)
+                name = pack.name if pack else "?"
+                if pack is not None and pack.status == PackStatus.CANCELLED:
+                    raise DomainError(
+                        ErrorCode.INVALID_STATE,
+                        f"invoice {invoice.number} sells the cancelled pack {name!r}, which "
+                        f"keeps {pack.amount_paid} paid: refund it first",
+                        "invoiceId",
+                    )
                 raise DomainError(
                     ErrorCode.INVALID_STATE,
                     f"invoice {invoice.number} sells the pack {name!r}: delete or cancel the "
                     "pack first",
                     "invoiceId",
                 )
-        paid = await invoice_paid(conn, invoice.id)
-        if paid:
-            raise DomainError(
-                ErrorCode.INVOICE_HAS_PAYMENTS,
-                f"invoice {invoice.number} has {paid} paid: refund it first",
-                "invoiceId",
-            )
         done = await void_lines(
             conn,
             actor=actor,
@@ -299,6 +299,9 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
             ledger_reason=f"Invoice voided: {reason}",
             now=now,
             announce=False,
+        )
+        credit = await credit_overpayment(
+            conn, actor=actor, invoice_id=invoice.id, why=f"invoice voided: {reason}", now=now
         )
         fields = {"voided_at": now, "void_reason": reason, "voided_by_id": actor.staff_id}
         await Invoice.filter(id=invoice.id).using_db(conn).update(**fields)
@@ -330,6 +333,7 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
             lines=tuple(done.lines),
             packs=tuple(done.packs),
             entries=tuple(done.entries),
+            credit=credit,
         )
 
 

@@ -53,6 +53,16 @@ async def next_invoice_number(conn: BaseDBAsyncClient, *, business_id: int) -> s
     return f"{INVOICE_PREFIX}{int(rows[0]['invoice_seq']):05d}"
 
 
+async def lock_business(conn: BaseDBAsyncClient, business_id: int) -> None:
+    """Lock the business row now (a no-op UPDATE), as invoice numbering and the outbox ``seq``
+    do: the last lock of the order in ``status.py``, for an operation that must hold it before
+    it reads what only writers holding it change (the client credit chain)."""
+    await conn.execute_query(
+        f"UPDATE business SET invoice_seq = invoice_seq WHERE id = {_mark(conn, 1)}",
+        [business_id],
+    )
+
+
 async def create_invoice(
     conn: BaseDBAsyncClient, *, actor: Actor, client_id: int, issued_on: date
 ) -> Invoice:
@@ -171,10 +181,7 @@ async def invoice_for_day(
     if invoice is not None:
         if await lock_invoice(conn, invoice.id, open_only=True):
             return invoice
-    await conn.execute_query(
-        f"UPDATE business SET invoice_seq = invoice_seq WHERE id = {_mark(conn, 1)}",
-        [actor.business_id],
-    )
+    await lock_business(conn, actor.business_id)
     invoice = await day_invoices.order_by("id").first()
     if invoice is not None:
         return invoice

@@ -15,10 +15,15 @@ then from the packs in reverse line order, one ``PAYMENT_REFUNDED`` event per ro
 pack is attached to the invoice that sold it. Either way the invoice's net payments stay within
 ``0..invoice total``.
 
+The same rules move money between an invoice or a pack and the client's credit (``credit``:
+CREDITED takes money off like a refund, APPLIED pays like a payment), in method CLIENT_CREDIT:
+the credit entry is written once the bounds are checked, and every row links to it.
+
 Lock order (see ``domain/status.py``): the pack rows by primary key, then the invoice row, then
-the business row (the outbox ``seq``). The packs are locked without a new version; each pack the
-money reaches gets its next version and ``updated_at`` with its payment row and event, and a pack
-on the same invoice that the money does not reach is left exactly as it was (issue 23).
+the business row (the outbox ``seq``, and the credit chain). The packs are locked without a new
+version; each pack the money reaches gets its next version and ``updated_at`` with its payment
+row and event, and a pack on the same invoice that the money does not reach is left exactly as
+it was (issue 23).
 """
 
 from __future__ import annotations
@@ -31,9 +36,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Case, F, When
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.client_credit import write_credit_entry
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
-from packgraph.domain.events import append_event
 from packgraph.domain.invoice_voids import void_unpaid_sale
 from packgraph.domain.invoices import (
     invoice_paid,
@@ -41,9 +46,11 @@ from packgraph.domain.invoices import (
     lock_open_invoice,
     sale_line_of,
 )
+from packgraph.domain.payment_rows import write_payment
 from packgraph.domain.status import changed_now, lock_pack, unchanged
 from packgraph.models import (
-    EventType,
+    CreditEntry,
+    CreditKind,
     Invoice,
     InvoiceLine,
     LineKind,
@@ -69,6 +76,7 @@ class PaymentResult:
     invoice: Invoice | None
     payments: tuple[Payment, ...]
     packs: tuple[Pack, ...]
+    credit: CreditEntry | None = None
     replayed: bool = False
 
 
@@ -100,12 +108,17 @@ async def apply_payment(
     reason: str = "",
     invoice_id: int | None = None,
     pack_id: int | None = None,
+    credit: CreditKind | None = None,
 ) -> PaymentResult:
     """The body of ``payments.record_payment`` (``amount > 0``) and ``payments.refund_payment``
     (``amount < 0``) in the caller's transaction; ``adjustments.cancel_pack`` uses it for its
-    refund. Inputs are assumed validated."""
+    refund. With ``credit`` the money moves from the client's credit (APPLIED, ``amount > 0``)
+    or to it (CREDITED, ``amount < 0``) in method CLIENT_CREDIT. Inputs are assumed validated."""
+    if credit is not None:
+        assert (credit == CreditKind.APPLIED) == (amount > 0)
+        method = PaymentMethod.CLIENT_CREDIT
     writer = _PaymentWriter(
-        conn, actor=actor, method=method, reason=reason, received_at=received_at
+        conn, actor=actor, method=method, reason=reason, received_at=received_at, credit=credit
     )
     if pack_id is not None:
         await _pay_pack(writer, amount=amount, pack_id=pack_id, invoice_id=invoice_id)
@@ -137,6 +150,9 @@ async def _pay_pack(
     if sale_line is not None:
         await writer.lock_invoice(sale_line.invoice_id)
         writer.check_invoice_bounds(amount)
+    if amount < 0 and pack.amount_paid < -amount:
+        raise _refund_too_large(pack)
+    await writer.open_credit(amount, pack.client_id)
     await writer.move_pack_money(pack, amount)
 
 
@@ -163,6 +179,8 @@ async def _pay_invoice(writer: _PaymentWriter, *, amount: int, invoice_id: int) 
             packs[pack_id] = await Pack.get(id=pack_id).using_db(conn)
     await writer.lock_invoice(invoice_id)
     writer.check_invoice_bounds(amount)
+    assert writer.invoice is not None
+    await writer.open_credit(amount, writer.invoice.client_id)
     ordered = [packs[line.pack_id] for line in sale_lines if line.pack_id in packs]
     if amount > 0:
         left = amount
@@ -203,12 +221,15 @@ class _PaymentWriter:
         method: PaymentMethod,
         reason: str,
         received_at: datetime,
+        credit: CreditKind | None,
     ) -> None:
         self.conn = conn
         self.actor = actor
         self.method = method
         self.reason = reason
         self.received_at = received_at
+        self.credit_kind = credit
+        self.credit: CreditEntry | None = None
         self.invoice: Invoice | None = None
         self.invoice_total = 0
         self.invoice_paid = 0
@@ -222,6 +243,23 @@ class _PaymentWriter:
         self.invoice = await lock_open_invoice(conn, actor=self.actor, invoice_id=invoice_id)
         self.invoice_total = await invoice_total(conn, invoice_id)
         self.invoice_paid = await invoice_paid(conn, invoice_id)
+
+    async def open_credit(self, amount: int, client_id: int) -> None:
+        """With ``credit``, write the client's credit entry for the whole move (INSUFFICIENT_CREDIT
+        when applying more than the credit holds) before any row, once every lock but the
+        business row's is held and the bounds are checked."""
+        if self.credit_kind is None:
+            return
+        self.credit = await write_credit_entry(
+            self.conn,
+            actor=self.actor,
+            client_id=client_id,
+            kind=self.credit_kind,
+            amount=-amount,
+            now=self.received_at,
+            invoice_id=self.invoice.id if self.invoice else None,
+            reason=self.reason,
+        )
 
     def check_invoice_bounds(self, amount: int) -> None:
         assert self.invoice is not None
@@ -269,11 +307,7 @@ class _PaymentWriter:
                 raise DomainError(
                     ErrorCode.OVERPAYMENT, f"pack {pack.name!r} has {due} left to pay", "amount"
                 )
-            raise DomainError(
-                ErrorCode.REFUND_TOO_LARGE,
-                f"pack {pack.name!r} has only {pack.amount_paid} paid",
-                "amount",
-            )
+            raise _refund_too_large(pack)
         await Pack.filter(id=pack.id).using_db(conn).update(payment_status=_payment_status_case())
         after = await Pack.get(id=pack.id).using_db(conn)
         payload: dict[str, Any] = {
@@ -295,40 +329,21 @@ class _PaymentWriter:
         await self._write(amount, None, {})
 
     async def _write(self, amount: int, pack: Pack | None, extra: dict[str, Any]) -> None:
-        invoice = self.invoice
-        payment = await Payment.create(
-            business_id=self.actor.business_id,
-            invoice_id=invoice.id if invoice else None,
-            pack_id=pack.id if pack else None,
+        payment = await write_payment(
+            self.conn,
+            actor=self.actor,
             amount=amount,
             method=self.method,
             reason=self.reason,
             received_at=self.received_at,
-            staff_id=self.actor.staff_id,
-            using_db=self.conn,
+            invoice=self.invoice,
+            pack=pack,
+            credit=self.credit,
+            details=extra,
         )
-        if invoice is not None:
+        if self.invoice is not None:
             self.invoice_paid += amount
         self.payments.append(payment)
-        client_id = pack.client_id if pack else invoice.client_id if invoice else None
-        await append_event(
-            self.conn,
-            actor=self.actor,
-            type=EventType.PAYMENT_REFUNDED if amount < 0 else EventType.PAYMENT_RECORDED,
-            pack_id=pack.id if pack else None,
-            client_id=client_id,
-            payment_id=payment.id,
-            payload={
-                "amount": amount,
-                "method": self.method.value,
-                "refund": amount < 0,
-                **({"reason": self.reason} if amount < 0 else {}),
-                "receivedAt": self.received_at.isoformat(),
-                "invoiceId": invoice.id if invoice else None,
-                "invoiceNumber": invoice.number if invoice else None,
-                **extra,
-            },
-        )
 
     def result(self) -> PaymentResult:
         return PaymentResult(
@@ -337,4 +352,11 @@ class _PaymentWriter:
             invoice=self.invoice,
             payments=tuple(self.payments),
             packs=tuple(self.packs),
+            credit=self.credit,
         )
+
+
+def _refund_too_large(pack: Pack) -> DomainError:
+    return DomainError(
+        ErrorCode.REFUND_TOO_LARGE, f"pack {pack.name!r} has only {pack.amount_paid} paid", "amount"
+    )

@@ -1,21 +1,27 @@
-"""Payments and refunds (SPEC §1.7, §6.1): any staff records money received on a pack or an
-invoice (``record_payment``); managers and owners give money back with a reason
-(``refund_payment``), stored as a negative payment. Both take an idempotency key, so a retried
-request moves money once. Where the money goes is ``payment_allocation``'s.
+"""Payments, refunds and client credit (SPEC §1.7, §6.1): any staff records money received on a
+pack or an invoice (``record_payment``) and pays an invoice from the client's credit
+(``apply_client_credit``); managers and owners give money back with a reason, from what was
+paid (``refund_payment``, a negative payment) or from the credit (``refund_client_credit``).
+Each takes an idempotency key, so a retried request moves money once. Where the money goes is
+``payment_allocation``'s; the credit ledger is ``client_credit``'s.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.catalog import get_client
+from packgraph.domain.client_credit import write_credit_entry
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import check_reason, invalid
+from packgraph.domain.events import append_event
 from packgraph.domain.idempotency import run_idempotent
 from packgraph.domain.payment_allocation import PaymentResult, apply_payment
-from packgraph.models import PaymentMethod
+from packgraph.models import Client, CreditEntry, CreditKind, EventType, PaymentMethod
 
 # Far above any real payment, far below the 64-bit column limit.
 MAX_AMOUNT = 10**12
@@ -40,10 +46,14 @@ def check_method(method: PaymentMethod | str | None, field: str = "method") -> P
     if method is None or method == "":
         raise invalid("a payment method is required", field)
     try:
-        return PaymentMethod(method)
+        chosen = PaymentMethod(method)
     except ValueError:
-        choices = ", ".join(member.value for member in PaymentMethod)
-        raise invalid(f"method must be one of {choices}", field) from None
+        chosen = None
+    if chosen is None or chosen == PaymentMethod.CLIENT_CREDIT:
+        choices = ", ".join(m.value for m in PaymentMethod if m != PaymentMethod.CLIENT_CREDIT)
+        hint = " (client credit moves with applyClientCredit)" if chosen else ""
+        raise invalid(f"method must be one of {choices}{hint}", field)
+    return chosen
 
 
 def _check_received_at(received_at: datetime | None) -> datetime:
@@ -70,6 +80,7 @@ async def _move_money(
     pack_id: int | None,
     received_at: datetime | None,
     idempotency_key: str | None,
+    credit: CreditKind | None = None,
 ) -> PaymentResult:
     """Validate the target and time, then apply ``amount`` (negative for a refund) at most once
     per idempotency key. The key's request holds the time as given: a retry without one is the
@@ -95,6 +106,7 @@ async def _move_money(
             invoice_id=invoice_id,
             pack_id=pack_id,
             received_at=when,
+            credit=credit,
         )
 
     return await run_idempotent(
@@ -166,4 +178,90 @@ async def refund_payment(
         pack_id=pack_id,
         received_at=received_at,
         idempotency_key=idempotency_key,
+    )
+
+
+async def apply_client_credit(
+    *, actor: Actor, invoice_id: int, amount: int, idempotency_key: str | None = None
+) -> PaymentResult:
+    """Pay ``amount`` (> 0) of an invoice from its client's credit (any staff).
+
+    The money is allocated like a payment (the packs sold on the invoice in line order, then the
+    rest) as CLIENT_CREDIT payment rows linked to one APPLIED credit entry, each with its
+    CREDIT_APPLIED event. INSUFFICIENT_CREDIT beyond the client's credit, OVERPAYMENT beyond
+    what the invoice owes, INVOICE_VOID on a void invoice.
+    """
+    actor.require_staff()
+    return await _move_money(
+        operation="apply_client_credit",
+        actor=actor,
+        amount=check_positive_amount(amount),
+        method=PaymentMethod.CLIENT_CREDIT,
+        reason="",
+        invoice_id=invoice_id,
+        pack_id=None,
+        received_at=None,
+        idempotency_key=idempotency_key,
+        credit=CreditKind.APPLIED,
+    )
+
+
+@dataclass(frozen=True)
+class CreditRefundResult:
+    client: Client
+    entry: CreditEntry
+    replayed: bool = False
+
+
+async def refund_client_credit(
+    *,
+    actor: Actor,
+    client_id: int,
+    amount: int,
+    method: PaymentMethod | str,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> CreditRefundResult:
+    """Give ``amount`` (> 0) of a client's credit back to them (managers and owners), paid out
+    in ``method``, with a reason: a REFUNDED credit entry and CREDIT_REFUNDED.
+    INSUFFICIENT_CREDIT beyond the credit."""
+    actor.require_manager("refund client credit")
+    amount = check_positive_amount(amount)
+    method = check_method(method)
+    reason = check_reason(reason, required=True)
+
+    async def body(conn: BaseDBAsyncClient) -> CreditRefundResult:
+        client = await get_client(conn, actor=actor, client_id=client_id)
+        entry = await write_credit_entry(
+            conn,
+            actor=actor,
+            client_id=client.id,
+            kind=CreditKind.REFUNDED,
+            amount=-amount,
+            now=utcnow(),
+            method=method,
+            reason=reason,
+        )
+        await append_event(
+            conn,
+            actor=actor,
+            type=EventType.CREDIT_REFUNDED,
+            client_id=client.id,
+            payload={
+                "amount": -amount,
+                "method": method.value,
+                "reason": reason,
+                "creditEntryId": entry.id,
+                "creditBalance": entry.balance_after,
+            },
+        )
+        return CreditRefundResult(client=client, entry=entry)
+
+    return await run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation="refund_client_credit",
+        request={"client": client_id, "amount": amount, "method": method.value, "reason": reason},
+        result_type=CreditRefundResult,
+        body=body,
     )

@@ -7,7 +7,7 @@ UPDATEs, a ledger entry and an outbox event, then the ending the change caused (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -19,6 +19,7 @@ from packgraph.domain.allocation import (
     release_line,
 )
 from packgraph.domain.catalog import get_service
+from packgraph.domain.client_credit import credit_overpayment, credit_reason
 from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import deduct, give_back, require_pack, visit_date
 from packgraph.domain.errors import DomainError, ErrorCode, invalid
@@ -27,6 +28,7 @@ from packgraph.domain.idempotency import run_idempotent
 from packgraph.domain.invoice_voids import (
     line_void_error,
     lock_invoice_of_sale,
+    lock_invoices,
     void_unpaid_sale,
 )
 from packgraph.domain.invoices import (
@@ -35,12 +37,16 @@ from packgraph.domain.invoices import (
     get_invoice,
     get_line,
     invoice_for_day,
+    lock_invoice,
 )
 from packgraph.domain.pack_end import apply_pack_end
+from packgraph.domain.payment_allocation import apply_payment
 from packgraph.domain.status import lock_pack, update_pack_status
 from packgraph.domain.transaction import write_transaction
 from packgraph.models import (
     Client,
+    CreditEntry,
+    CreditKind,
     EventType,
     Invoice,
     InvoiceLine,
@@ -48,6 +54,7 @@ from packgraph.models import (
     LedgerKind,
     LineKind,
     Pack,
+    PaymentMethod,
     Service,
 )
 
@@ -130,12 +137,14 @@ async def redeem_session(
 
 @dataclass(frozen=True)
 class AllocationResult:
-    """A line allocated to a pack (deducting), or given back (``entry`` is the REVERSAL)."""
+    """A line allocated to a pack (deducting), or given back (``entry`` is the REVERSAL).
+    ``credit``: what the invoice had paid beyond its new total, moved to the client's credit."""
 
     pack: Pack
     entry: LedgerEntry
     line: InvoiceLine
     invoice: Invoice
+    credit: CreditEntry | None = None
     replayed: bool = False
 
 
@@ -145,7 +154,9 @@ async def allocate_invoice_line(
     """Allocate an existing SERVICE line to a pack, deducting from it.
 
     Works retrospectively: also on paid invoices and for visits dated before the purchase (the
-    line is then flagged ``retrospective``). The line is re-priced at the pack's session price.
+    line is then flagged ``retrospective``). The line is re-priced at the pack's session price;
+    what its invoice then has paid beyond its total moves to the client's credit
+    (CLIENT_CREDITED), so the visit is never paid for twice.
     """
     actor.require_staff()
 
@@ -175,6 +186,9 @@ async def allocate_invoice_line(
             now=now,
         )
         pack = deduction.pack
+        # The invoice after the pack and before the first event (status.py): a paid visit may
+        # leave it over-paid, and the excess is moved to the credit below.
+        await lock_invoice(conn, invoice.id, open_only=False)
         day = await visit_date(conn, line=line, timezone=business.timezone)
         redeemed = await redeem_on_line(
             conn,
@@ -192,7 +206,12 @@ async def allocate_invoice_line(
             raise DomainError(
                 ErrorCode.ALREADY_ALLOCATED, "this line is already allocated to a pack", "lineId"
             )
-        return AllocationResult(pack=pack, entry=redeemed.entry, line=line, invoice=invoice)
+        credit = await credit_overpayment(
+            conn, actor=actor, invoice_id=invoice.id, why="visit allocated to a pack", now=now
+        )
+        return AllocationResult(
+            pack=pack, entry=redeemed.entry, line=line, invoice=invoice, credit=credit
+        )
 
     return await run_idempotent(
         actor=actor,
@@ -206,7 +225,8 @@ async def allocate_invoice_line(
 
 async def unallocate_invoice_line(*, actor: Actor, line_id: int) -> AllocationResult:
     """Remove the pack from a line (the "red X"): the unit goes back, the line is charged at the
-    service price again."""
+    service price again (should that be below the session price, what the invoice then has paid
+    beyond its total moves to the client's credit)."""
     actor.require_staff()
     async with write_transaction(actor.business_id) as conn:
         now = utcnow()
@@ -222,21 +242,29 @@ async def unallocate_invoice_line(*, actor: Actor, line_id: int) -> AllocationRe
             raise DomainError(
                 ErrorCode.NOT_ALLOCATED, "this line is not allocated to a pack", "lineId"
             )
+        await lock_invoice(conn, line.invoice_id, open_only=False)
         entry, change = await release_line(
             conn, actor=actor, line=line, now=now, reason="Removed from invoice"
         )
         invoice = await Invoice.get(id=line.invoice_id).using_db(conn)
-        return AllocationResult(pack=change.pack, entry=entry, line=line, invoice=invoice)
+        credit = await credit_overpayment(
+            conn, actor=actor, invoice_id=invoice.id, why="visit re-priced", now=now
+        )
+        return AllocationResult(
+            pack=change.pack, entry=entry, line=line, invoice=invoice, credit=credit
+        )
 
 
 @dataclass(frozen=True)
 class MoveResult:
-    """Every allocated line of ``from_pack`` now allocated to ``to_pack``."""
+    """Every allocated line of ``from_pack`` now allocated to ``to_pack``; ``credits``: what
+    invoices had paid beyond their new totals, moved to the client's credit."""
 
     from_pack: Pack
     to_pack: Pack
     lines: list[InvoiceLine]
     entries: list[LedgerEntry]
+    credits: list[CreditEntry] = field(default_factory=list)
 
 
 async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) -> MoveResult:
@@ -244,7 +272,8 @@ async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) 
 
     The seeds' "fix incorrect session packs" workflow as one action: each line's units go back
     to the first pack (REVERSAL) and are deducted from the second (REDEMPTION), the lines are
-    re-priced at the second pack's session price. Fails whole with INSUFFICIENT_BALANCE,
+    re-priced at the second pack's session price (an invoice then paid beyond its total has the
+    excess moved to the client's credit). Fails whole with INSUFFICIENT_BALANCE,
     SERVICE_NOT_IN_PACK or PACK_NOT_ACTIVE when the target cannot take every line.
     """
     actor.require_staff()
@@ -278,6 +307,8 @@ async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) 
             raise DomainError(
                 ErrorCode.NOT_ALLOCATED, "no invoice lines are allocated to this pack", "fromPackId"
             )
+        invoice_ids = sorted({line.invoice_id for line in lines})
+        await lock_invoices(conn, set(invoice_ids))
         reversals = []
         for line in lines:
             entry, _ = await give_back(
@@ -348,25 +379,38 @@ async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) 
             )
         await apply_pack_end(conn, change=source_change, actor=actor, now=now)
         await apply_pack_end(conn, change=target_change, actor=actor, now=now)
+        credits = [
+            entry
+            for invoice_id in invoice_ids
+            if (
+                entry := await credit_overpayment(
+                    conn, actor=actor, invoice_id=invoice_id, why="visits re-priced", now=now
+                )
+            )
+        ]
         return MoveResult(
             from_pack=source_change.pack,
             to_pack=target_change.pack,
             lines=list(lines),
             entries=reversals + redemptions,
+            credits=credits,
         )
 
 
 @dataclass(frozen=True)
 class DeletePackResult:
+    """``credit``: what had been paid for the pack, moved to the client's credit."""
+
     pack: Pack
+    credit: CreditEntry | None = None
 
 
 async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
-    """Soft-delete a mistaken pack (managers and owners): its sale line is voided ("Pack
-    deleted", INVOICE_LINE_VOIDED), so nothing stays owed for it. Refused with PACK_HAS_INVOICES,
-    naming the invoices, while any service line is allocated to it (unallocate or move them
-    first), and with INVOICE_HAS_PAYMENTS while anything is paid on it (refund it, or cancel the
-    pack instead)."""
+    """Soft-delete a mistaken pack (managers and owners): what was paid for it moves to the
+    client's credit (CLIENT_CREDITED), then its sale line is voided ("Pack deleted",
+    INVOICE_LINE_VOIDED), so nothing stays owed for it and no money is lost. Refused with
+    PACK_HAS_INVOICES, naming the invoices, while any service line is allocated to it (unallocate
+    or move them first)."""
     actor.require_staff()
     actor.require_manager("delete packs")
     async with write_transaction(actor.business_id) as conn:
@@ -387,14 +431,20 @@ async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
                 + "; unallocate the lines or move them to another pack first",
                 "packId",
             )
-        if pack.amount_paid > 0:
-            raise DomainError(
-                ErrorCode.INVOICE_HAS_PAYMENTS,
-                f"the pack {pack.name!r} has {pack.amount_paid} paid: refund it first, or cancel "
-                "the pack instead",
-                "packId",
-            )
         await lock_invoice_of_sale(conn, pack.id)
+        credit = None
+        if pack.amount_paid > 0:
+            moved = await apply_payment(
+                conn,
+                actor=actor,
+                amount=-pack.amount_paid,
+                method=PaymentMethod.CLIENT_CREDIT,
+                reason=credit_reason("pack deleted"),
+                pack_id=pack.id,
+                received_at=now,
+                credit=CreditKind.CREDITED,
+            )
+            credit = moved.credit
         await Pack.filter(id=pack.id).using_db(conn).update(deleted_at=now)
         pack.deleted_at = now
         await Client.filter(preferred_pack_id=pack.id).using_db(conn).update(preferred_pack_id=None)
@@ -407,4 +457,4 @@ async def delete_pack(*, actor: Actor, pack_id: int) -> DeletePackResult:
             payload={"name": pack.name},
         )
         await void_unpaid_sale(conn, actor=actor, pack_id=pack.id, reason="Pack deleted", now=now)
-        return DeletePackResult(pack=pack)
+        return DeletePackResult(pack=pack, credit=credit)

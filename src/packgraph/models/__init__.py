@@ -10,6 +10,7 @@ from packgraph.models.catalog import (
 from packgraph.models.enums import (
     AppointmentStatus,
     AutoRenew,
+    CreditKind,
     EventType,
     InvoiceStatus,
     LedgerKind,
@@ -18,6 +19,7 @@ from packgraph.models.enums import (
     PackStatus,
     PaymentMethod,
     PaymentStatus,
+    RefundTo,
     Role,
     TaskKind,
 )
@@ -30,7 +32,7 @@ from packgraph.models.packs import (
     PackNote,
 )
 from packgraph.models.tenants import ApiKey, Business, LoginAttempt, Staff, StaffSession
-from packgraph.models.visits import Appointment, Invoice, InvoiceLine, Payment
+from packgraph.models.visits import Appointment, CreditEntry, Invoice, InvoiceLine, Payment
 from packgraph.models.work import Event, Task
 
 __models__ = [
@@ -54,6 +56,7 @@ __models__ = [
     Invoice,
     InvoiceLine,
     Payment,
+    CreditEntry,
     Task,
     Event,
 ]
@@ -67,7 +70,9 @@ __all__ = [model.__name__ for model in __models__] + [
     "Metric",
     "PackStatus",
     "PaymentMethod",
+    "CreditKind",
     "InvoiceStatus",
+    "RefundTo",
     "PaymentStatus",
     "Role",
     "TaskKind",

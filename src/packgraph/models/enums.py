@@ -34,6 +34,25 @@ class PaymentMethod(StrEnum):
     INSURER = "INSURER"
     VOUCHER = "VOUCHER"
     OTHER = "OTHER"
+    # Money moved between an invoice and the client's credit (``client_credit``), never chosen
+    # for money received or given back.
+    CLIENT_CREDIT = "CLIENT_CREDIT"
+
+
+class RefundTo(StrEnum):
+    """Where the money given back for a cancelled pack goes (SPEC §6.1)."""
+
+    PAID_OUT = "PAID_OUT"
+    CLIENT_CREDIT = "CLIENT_CREDIT"
+
+
+class CreditKind(StrEnum):
+    """A client credit entry (SPEC §6.1): money moved to the credit, applied from it to an
+    invoice, or refunded from it."""
+
+    CREDITED = "CREDITED"
+    APPLIED = "APPLIED"
+    REFUNDED = "REFUNDED"
 
 
 class PaymentStatus(StrEnum):
@@ -99,3 +118,6 @@ class EventType(StrEnum):
     ALLOCATIONS_MOVED = "ALLOCATIONS_MOVED"
     INVOICE_LINE_VOIDED = "INVOICE_LINE_VOIDED"
     INVOICE_VOIDED = "INVOICE_VOIDED"
+    CLIENT_CREDITED = "CLIENT_CREDITED"
+    CREDIT_APPLIED = "CREDIT_APPLIED"
+    CREDIT_REFUNDED = "CREDIT_REFUNDED"

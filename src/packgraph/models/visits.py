@@ -7,7 +7,7 @@ from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
 from tortoise.models import Model
 
-from packgraph.models.enums import AppointmentStatus, LineKind, PaymentMethod
+from packgraph.models.enums import AppointmentStatus, CreditKind, LineKind, PaymentMethod
 
 
 class Appointment(Model):
@@ -138,7 +138,44 @@ class Payment(Model):
     staff = fields.ForeignKeyField(
         "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # Set on money moved to or from the client's credit (method CLIENT_CREDIT).
+    credit_entry = fields.ForeignKeyField(
+        "models.CreditEntry", related_name="payments", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "payment"
+
+
+class CreditEntry(Model):
+    """One change of a client's credit (SPEC §6.1), append-only: money moved to it from an
+    invoice or a pack (CREDITED, positive), applied from it to an invoice (APPLIED, negative) or
+    refunded to the client (REFUNDED, negative). ``balance_after`` is the credit after it: every
+    entry is written under the business row lock, so the entries of a client form one chain."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.ForeignKeyField(
+        "models.Business", related_name=False, on_delete=fields.CASCADE
+    )
+    client = fields.ForeignKeyField(
+        "models.Client", related_name="credit_entries", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(CreditKind, max_length=16)
+    amount = fields.BigIntField()
+    balance_after = fields.BigIntField()
+    # The invoice the money came from (CREDITED) or went to (APPLIED).
+    invoice = fields.ForeignKeyField(
+        "models.Invoice", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # How a refund was paid out (REFUNDED only).
+    method = fields.CharEnumField(PaymentMethod, max_length=32, null=True)
+    reason = fields.CharField(max_length=500, default="")
+    staff = fields.ForeignKeyField(
+        "models.Staff", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_entry"
+        indexes = (Index(fields=("client_id", "id"), name="credit_entry_client"),)

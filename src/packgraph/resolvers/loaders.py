@@ -19,6 +19,7 @@ from packgraph.models import (
     Appointment,
     Business,
     Client,
+    CreditEntry,
     Invoice,
     InvoiceLine,
     LedgerEntry,
@@ -88,6 +89,7 @@ class Loaders:
     invoice = _Lazy(lambda self: self._by_id(Invoice))
     line = _Lazy(lambda self: self._by_id(InvoiceLine))
     payment = _Lazy(lambda self: self._by_id(Payment))
+    credit_entry = _Lazy(lambda self: self._by_id(CreditEntry))
     task = _Lazy(lambda self: self._by_id(Task))
 
     template_items = _Lazy(
@@ -112,10 +114,13 @@ class Loaders:
         )
     )
     client_invoices = _Lazy(lambda self: self._children(Invoice, "client_id", "-issued_on", "-id"))
+    # Newest first: the first one's balance_after is the client's credit.
+    client_credit_entries = _Lazy(lambda self: self._children(CreditEntry, "client_id", "-id"))
     invoice_lines = _Lazy(lambda self: self._children(InvoiceLine, "invoice_id", "id"))
     invoice_payments = _Lazy(
         lambda self: self._children(Payment, "invoice_id", "received_at", "id")
     )
+    credit_entry_payments = _Lazy(lambda self: self._children(Payment, "credit_entry_id", "id"))
     appointment_lines = _Lazy(lambda self: self._children(InvoiceLine, "appointment_id", "id"))
     business_staff = _Lazy(lambda self: self._children(Staff, "business_id", "name", "id"))
     business_api_keys = _Lazy(

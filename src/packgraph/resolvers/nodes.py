@@ -24,6 +24,7 @@ NODE_LOADERS: dict[str, str] = {
     "Invoice": "invoice",
     "InvoiceLine": "line",
     "Payment": "payment",
+    "CreditEntry": "credit_entry",
     "Task": "task",
 }
 

@@ -11,9 +11,9 @@ from strawberry import relay
 from packgraph.models import Client
 from packgraph.resolvers import catalog as catalog_resolvers
 from packgraph.resolvers.context import Info
-from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
+from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE, page_size
 from packgraph.schema.catalog import PackTemplateType, ServiceType
-from packgraph.schema.refs import AppointmentRef, InvoiceRef, PackRef, resolved
+from packgraph.schema.refs import AppointmentRef, CreditEntryRef, InvoiceRef, PackRef, resolved
 from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
 
 
@@ -71,6 +71,25 @@ class ClientType(relay.Node):
     async def invoices(self, info: Info) -> list[InvoiceRef]:
         rows = await info.context.loaders.client_invoices.load(self.id)
         return [resolved(InvoiceRef).from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Money the business holds for the client, in minor currency units: paid "
+        "beyond what invoices charge, or refunded to credit. Applied with `applyClientCredit`, "
+        "given back with `refundClientCredit`."
+    )
+    async def credit_balance(self, info: Info) -> int:
+        rows = await info.context.loaders.client_credit_entries.load(self.id)
+        return rows[0].balance_after if rows else 0
+
+    @strawberry.field(description="The client's credit history, newest first.")
+    async def credit_entries(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+    ) -> list[CreditEntryRef]:
+        count = page_size(first)
+        rows = await info.context.loaders.client_credit_entries.load(self.id)
+        return [resolved(CreditEntryRef).from_row(row) for row in rows[:count]]
 
 
 @strawberry.type(description="A page of clients.")

@@ -75,6 +75,32 @@ PaymentMethod = mirror(
         "INSURER": "Paid by (or back to) a health insurer or fund.",
         "VOUCHER": "A gift card or voucher.",
         "OTHER": "Anything else.",
+        "CLIENT_CREDIT": "Moved from an invoice or pack to the client's credit (negative) or "
+        "paid from it (positive). Set by the system; `recordPayment` and `refundPayment` refuse "
+        "it: use `applyClientCredit` and `refundClientCredit`.",
+    },
+)
+
+RefundTo = mirror(
+    model_enums.RefundTo,
+    name="RefundTo",
+    description="Where money given back for a cancelled pack goes.",
+    values={
+        "PAID_OUT": "Paid back to the client in the refund's `method`.",
+        "CLIENT_CREDIT": "Kept as the client's credit, to apply to another invoice or refund "
+        "later.",
+    },
+)
+
+CreditKind = mirror(
+    model_enums.CreditKind,
+    name="CreditKind",
+    description="What a client credit entry records.",
+    values={
+        "CREDITED": "Money moved to the credit: an invoice paid beyond what it charges after a "
+        "void or a retrospective allocation, or what a deleted or cancelled pack had paid.",
+        "APPLIED": "Credit used to pay an invoice.",
+        "REFUNDED": "Credit given back to the client, in a payment method.",
     },
 )
 
@@ -182,8 +208,9 @@ UserErrorCode = mirror(
         "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used before for a different request.",
         "INVOICE_VOID": "The invoice or line is void: it takes no new lines, payments or "
         "allocations.",
-        "INVOICE_HAS_PAYMENTS": "The change would leave more paid than charged (or drop money "
-        "paid): refund it first.",
+        "INVOICE_HAS_PAYMENTS": "No longer returned: what a change leaves paid beyond the "
+        "charge moves to the client's credit.",
+        "INSUFFICIENT_CREDIT": "The client's credit is less than the amount.",
     },
 )
 

@@ -54,6 +54,12 @@ PackEventKind = mirror(
         "INVOICE_LINE_VOIDED": "An invoice line was voided, in whole or (a cancelled or deleted "
         "pack's sale) its unpaid part; `details` has the invoice, line, amount and reason.",
         "INVOICE_VOIDED": "A whole invoice was voided with a reason; `details` lists its lines.",
+        "CLIENT_CREDITED": "Money moved from an invoice or a pack to the client's credit "
+        "(`payment` is the negative CLIENT_CREDIT row); `details` has `creditBalance`.",
+        "CREDIT_APPLIED": "The client's credit paid (part of) an invoice (`payment` is the "
+        "CLIENT_CREDIT row, on the pack it reached); `details` has `creditBalance`.",
+        "CREDIT_REFUNDED": "Client credit was given back to the client; `details` has the "
+        "amount, method, reason and `creditBalance`.",
     },
 )
 

@@ -13,7 +13,7 @@ from packgraph.schema.errors import Payload
 from packgraph.schema.ledger import LedgerEntryType
 from packgraph.schema.mutation import INPUT, mutation, pk_of
 from packgraph.schema.packs import PackType
-from packgraph.schema.visits import InvoiceLineType, InvoiceType
+from packgraph.schema.visits import CreditEntryType, InvoiceLineType, InvoiceType
 
 
 @strawberry.input(
@@ -39,6 +39,10 @@ class VoidInvoiceLinePayload(Payload):
     entry: LedgerEntryType | None = strawberry.field(
         default=None, description="The REVERSAL entry, when the line was allocated."
     )
+    credit_entry: CreditEntryType | None = strawberry.field(
+        default=None,
+        description="What the invoice had paid beyond its new total, moved to the client's credit.",
+    )
 
 
 @mutation()
@@ -55,12 +59,14 @@ async def void_invoice_line(
         invoice=InvoiceType.from_row(result.invoice),
         pack=PackType.from_row(result.pack) if result.pack else None,
         entry=LedgerEntryType.from_row(result.entry) if result.entry else None,
+        credit_entry=CreditEntryType.from_row(result.credit) if result.credit else None,
     )
 
 
 @strawberry.input(
-    description="Void a whole invoice with a reason (managers and owners): nothing may be paid "
-    "on it and every pack it sells must be deleted or cancelled first."
+    description="Void a whole invoice with a reason (managers and owners): what was paid on it "
+    "moves to the client's credit; every pack it sells must be deleted, or cancelled with "
+    "nothing left paid, first."
 )
 class VoidInvoiceInput:
     invoice_id: strawberry.ID = strawberry.field(description="The invoice.")
@@ -76,6 +82,9 @@ class VoidInvoicePayload(Payload):
     packs: list[PackType] = strawberry.field(
         default_factory=list, description="The packs whose allocations were given back."
     )
+    credit_entry: CreditEntryType | None = strawberry.field(
+        default=None, description="What had been paid on it, moved to the client's credit."
+    )
 
 
 @mutation()
@@ -89,6 +98,7 @@ async def void_invoice(info: Info, input: Annotated[VoidInvoiceInput, INPUT]) ->
         invoice=InvoiceType.from_row(result.invoice),
         invoice_lines=[InvoiceLineType.from_row(line) for line in result.lines],
         packs=[PackType.from_row(pack) for pack in result.packs],
+        credit_entry=CreditEntryType.from_row(result.credit) if result.credit else None,
     )
 
 
@@ -98,15 +108,16 @@ class InvoiceMutations:
         resolver=void_invoice_line,
         description="Void an invoice line with a reason (managers and owners); an allocated "
         "line gives its units back first. Emits INVOICE_LINE_VOIDED. Errors: NOT_FOUND, "
-        "PERMISSION_DENIED, REASON_REQUIRED, INVOICE_VOID, INVALID_STATE (a pack's sale line), "
-        "INVOICE_HAS_PAYMENTS (more paid than it would charge: refund first).",
+        "PERMISSION_DENIED, REASON_REQUIRED, INVOICE_VOID, INVALID_STATE (a pack's sale line). "
+        "What the invoice then has paid beyond its total moves to the client's credit "
+        "(CLIENT_CREDITED).",
     )
     void_invoice: VoidInvoicePayload = strawberry.mutation(
         resolver=void_invoice,
         description="Void a whole invoice with a reason (managers and owners). Emits "
-        "INVOICE_VOIDED. Errors: NOT_FOUND, PERMISSION_DENIED, REASON_REQUIRED, INVOICE_VOID, "
-        "INVOICE_HAS_PAYMENTS (refund first), INVALID_STATE (it sells a pack that is not "
-        "deleted or cancelled).",
+        "INVOICE_VOIDED, after CLIENT_CREDITED for what was paid on it. Errors: NOT_FOUND, "
+        "PERMISSION_DENIED, REASON_REQUIRED, INVOICE_VOID, INVALID_STATE (it sells a pack that "
+        "is not deleted, or a cancelled one that keeps money paid).",
     )
 
 

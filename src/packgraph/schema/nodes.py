@@ -16,7 +16,13 @@ from packgraph.schema.ledger import LedgerEntryType, PackNoteType
 from packgraph.schema.packs import PackItemType, PackType
 from packgraph.schema.tasks import TaskType
 from packgraph.schema.tenants import ApiKeyType, BusinessType, StaffType
-from packgraph.schema.visits import AppointmentType, InvoiceLineType, InvoiceType, PaymentType
+from packgraph.schema.visits import (
+    AppointmentType,
+    CreditEntryType,
+    InvoiceLineType,
+    InvoiceType,
+    PaymentType,
+)
 
 # GraphQL type name -> how its object is built from a row. Every Node type is here (a test
 # checks it), with its loader in ``resolvers.nodes.NODE_LOADERS``.
@@ -35,6 +41,7 @@ NODE_TYPES: dict[str, Callable[[Any], relay.Node]] = {
     "Invoice": InvoiceType.from_row,
     "InvoiceLine": InvoiceLineType.from_row,
     "Payment": PaymentType.from_row,
+    "CreditEntry": CreditEntryType.from_row,
     "Task": TaskType.from_row,
 }
 

@@ -12,7 +12,7 @@ from packgraph.domain import adjustments, notes, payments, redemptions, tasks
 from packgraph.domain.payment_allocation import PaymentResult
 from packgraph.resolvers.context import Info, actor_of
 from packgraph.resolvers.ids import global_id
-from packgraph.schema.enums import PaymentMethod
+from packgraph.schema.enums import PaymentMethod, RefundTo
 from packgraph.schema.errors import Payload
 from packgraph.schema.ledger import LedgerEntryType, PackNoteType
 from packgraph.schema.mutation import (
@@ -25,7 +25,7 @@ from packgraph.schema.mutation import (
 )
 from packgraph.schema.packs import PackItemType, PackType
 from packgraph.schema.tasks import TaskType
-from packgraph.schema.visits import InvoiceType, PaymentType
+from packgraph.schema.visits import CreditEntryType, InvoiceType, PaymentType
 
 MANAGERS = " Owners and managers only."
 
@@ -115,7 +115,12 @@ class CancelPackInput:
         description="Amount to give back, at most the amount paid (see `Pack.refundQuote`).",
     )
     method: PaymentMethod | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="How the refund is paid (required with a refund)."
+        default=None, description="How the refund is paid out (required with a PAID_OUT refund)."
+    )
+    refund_to: RefundTo = strawberry.field(  # type: ignore[valid-type]
+        default=RefundTo.PAID_OUT,  # type: ignore[attr-defined]
+        description="Pay the refund out in `method` (the default), or keep it as the client's "
+        "credit.",
     )
 
 
@@ -124,6 +129,9 @@ class CancelPackPayload(Payload):
     pack: PackType | None = strawberry.field(default=None, description="The cancelled pack.")
     refund: PaymentType | None = strawberry.field(
         default=None, description="The refund (a negative payment), if any."
+    )
+    credit_entry: CreditEntryType | None = strawberry.field(
+        default=None, description="The credit entry, when the refund went to the client's credit."
     )
 
 
@@ -135,16 +143,19 @@ async def cancel_pack(info: Info, input: Annotated[CancelPackInput, INPUT]) -> C
         reason=input.reason,
         refund=input.refund,
         method=input.method.value if input.method is not None else None,
+        refund_to=input.refund_to.value,
     )
     return CancelPackPayload(
         pack=PackType.from_row(result.pack),
         refund=PaymentType.from_row(result.refund) if result.refund else None,
+        credit_entry=CreditEntryType.from_row(result.credit) if result.credit else None,
     )
 
 
 @strawberry.input(
-    description="Delete a pack (managers and owners). Refused with PACK_HAS_INVOICES while "
-    "invoice lines are allocated to it."
+    description="Delete a mistaken pack (managers and owners): what was paid for it moves to the "
+    "client's credit and its sale line is voided. Refused with PACK_HAS_INVOICES while invoice "
+    "lines are allocated to it."
 )
 class DeletePackInput:
     pack_id: strawberry.ID = strawberry.field(description="The pack.")
@@ -152,6 +163,9 @@ class DeletePackInput:
 
 @strawberry.type(description="The result of `deletePack`.")
 class DeletePackPayload(Payload):
+    credit_entry: CreditEntryType | None = strawberry.field(
+        default=None, description="The credit entry of what had been paid for it, if anything."
+    )
     deleted_pack_id: strawberry.ID | None = strawberry.field(
         default=None, description="ID of the deleted pack, to remove it from lists."
     )
@@ -166,7 +180,9 @@ async def delete_pack(info: Info, input: Annotated[DeletePackInput, INPUT]) -> D
         actor=actor_of(info), pack_id=pk_of(input.pack_id, "Pack", "packId")
     )
     return DeletePackPayload(
-        deleted_pack_id=global_id("Pack", result.pack.id), pack=PackType.from_row(result.pack)
+        deleted_pack_id=global_id("Pack", result.pack.id),
+        pack=PackType.from_row(result.pack),
+        credit_entry=CreditEntryType.from_row(result.credit) if result.credit else None,
     )
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from packgraph.schema.packs import PackItemType, PackType
     from packgraph.schema.visits import (
         AppointmentType,
+        CreditEntryType,
         InvoiceLineType,
         InvoiceType,
         PaymentType,
@@ -44,6 +45,7 @@ AppointmentRef = Annotated["AppointmentType", strawberry.lazy(_VISITS)]
 InvoiceRef = Annotated["InvoiceType", strawberry.lazy(_VISITS)]
 InvoiceLineRef = Annotated["InvoiceLineType", strawberry.lazy(_VISITS)]
 PaymentRef = Annotated["PaymentType", strawberry.lazy(_VISITS)]
+CreditEntryRef = Annotated["CreditEntryType", strawberry.lazy(_VISITS)]
 PackDiagnosisRef = Annotated["PackDiagnosisType", strawberry.lazy(_DIAGNOSIS)]
 
 

@@ -21,7 +21,12 @@ from packgraph.schema.mutation import (
     pk_of,
 )
 from packgraph.schema.packs import PackType
-from packgraph.schema.visits import AppointmentType, InvoiceLineType, InvoiceType
+from packgraph.schema.visits import (
+    AppointmentType,
+    CreditEntryType,
+    InvoiceLineType,
+    InvoiceType,
+)
 
 
 @strawberry.type(
@@ -68,6 +73,11 @@ class AllocationPayload(Payload):
         default=None, description="The invoice line."
     )
     invoice: InvoiceType | None = strawberry.field(default=None, description="Its invoice.")
+    credit_entry: CreditEntryType | None = strawberry.field(
+        default=None,
+        description="When the re-priced line left its invoice paid beyond its total: the excess, "
+        "moved to the client's credit.",
+    )
     replayed: bool = strawberry.field(default=False, description=REPLAYED)
 
 
@@ -77,6 +87,9 @@ def _allocation(payload_class: type[Any], result: Any) -> Any:
         entry=LedgerEntryType.from_row(result.entry),
         invoice_line=InvoiceLineType.from_row(result.line),
         invoice=InvoiceType.from_row(result.invoice),
+        credit_entry=CreditEntryType.from_row(credit)
+        if (credit := getattr(result, "credit", None))
+        else None,
         replayed=result.replayed,
     )
 
@@ -380,7 +393,8 @@ class VisitMutations:
     allocate_invoice_line: AllocateInvoiceLinePayload = strawberry.mutation(
         resolver=allocate_invoice_line,
         description="Allocate an existing SERVICE line to a pack, deducting from it, also "
-        "retrospectively.",
+        "retrospectively; what a paid visit's invoice then has paid beyond its total moves to "
+        "the client's credit (CLIENT_CREDITED).",
     )
     unallocate_invoice_line: UnallocateInvoiceLinePayload = strawberry.mutation(
         resolver=unallocate_invoice_line,

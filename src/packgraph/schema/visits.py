@@ -1,4 +1,4 @@
-"""Appointments, invoices with their lines, and payments."""
+"""Appointments, invoices with their lines, payments and client credit entries."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import strawberry
 from strawberry import relay
 
 from packgraph.domain.invoices import charged, status_of
-from packgraph.models import Appointment, Invoice, InvoiceLine, LineKind, Payment
+from packgraph.models import Appointment, CreditEntry, Invoice, InvoiceLine, LineKind, Payment
 from packgraph.resolvers import visits as visit_resolvers
 from packgraph.resolvers.context import Info
 from packgraph.resolvers.ids import DEFAULT_PAGE_SIZE
 from packgraph.schema.catalog import ServiceType
 from packgraph.schema.clients import ClientType
-from packgraph.schema.enums import AppointmentStatus, InvoiceStatus, PaymentMethod
+from packgraph.schema.enums import AppointmentStatus, CreditKind, InvoiceStatus, PaymentMethod
 from packgraph.schema.enums import LineKind as LineKindEnum
 from packgraph.schema.refs import PackItemRef, PackRef, resolved
 from packgraph.schema.relay import AFTER, FIRST, CountedConnection, connection_of
@@ -268,9 +268,13 @@ class PaymentType(relay.Node):
     method: PaymentMethod = strawberry.field(  # type: ignore[valid-type]
         description="How it was paid (or given back)."
     )
-    reason: str = strawberry.field(description="Why it was given back (refunds); otherwise empty.")
+    reason: str = strawberry.field(
+        description="Why it was given back or moved to the client's credit; otherwise empty."
+    )
     received_at: datetime = strawberry.field(description="When it was received (or given back).")
-    is_refund: bool = strawberry.field(description="True for a refund (negative amount).")
+    is_refund: bool = strawberry.field(
+        description="True for money given back (negative, not moved to the client's credit)."
+    )
     created_at: datetime = strawberry.field(description="When it was recorded.")
     row: strawberry.Private[Payment]
 
@@ -282,7 +286,7 @@ class PaymentType(relay.Node):
             method=row.method,
             reason=row.reason,
             received_at=row.received_at,
-            is_refund=row.amount < 0,
+            is_refund=row.amount < 0 and row.credit_entry_id is None,  # type: ignore[attr-defined]
             created_at=row.created_at,
             row=row,
         )
@@ -298,6 +302,66 @@ class PaymentType(relay.Node):
         return await _pack(info, self.row.pack_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Who recorded it.")
+    async def staff(self, info: Info) -> StaffType | None:
+        return await _staff(info, self.row.staff_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="For money moved to or from the client's credit (method CLIENT_CREDIT): "
+        "the credit entry."
+    )
+    async def credit_entry(self, info: Info) -> CreditEntryType | None:
+        entry_id = self.row.credit_entry_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.credit_entry.load(entry_id) if entry_id else None
+        return CreditEntryType.from_row(row) if row else None
+
+
+@strawberry.type(
+    name="CreditEntry",
+    description="One change of a client's credit: money moved to it, applied from it to an "
+    "invoice, or refunded from it. Append-only.",
+)
+class CreditEntryType(relay.Node):
+    id: relay.NodeID[int]
+    kind: CreditKind = strawberry.field(description="What it records.")  # type: ignore[valid-type]
+    amount: int = strawberry.field(
+        description="Minor currency units: positive when credited, negative when applied or "
+        "refunded."
+    )
+    balance_after: int = strawberry.field(description="The client's credit after it.")
+    method: PaymentMethod | None = strawberry.field(  # type: ignore[valid-type]
+        description="How a refund was paid out (REFUNDED only)."
+    )
+    reason: str = strawberry.field(description="Why: what freed the money, or the refund's reason.")
+    created_at: datetime = strawberry.field(description="When.")
+    row: strawberry.Private[CreditEntry]
+
+    @classmethod
+    def from_row(cls, row: CreditEntry) -> CreditEntryType:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            amount=row.amount,
+            balance_after=row.balance_after,
+            method=row.method,
+            reason=row.reason,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(
+        description="The invoice the money came from (CREDITED) or paid (APPLIED), if any."
+    )
+    async def invoice(self, info: Info) -> InvoiceType | None:
+        invoice_id = self.row.invoice_id  # type: ignore[attr-defined]
+        row = await info.context.loaders.invoice.load(invoice_id) if invoice_id else None
+        return InvoiceType.from_row(row) if row else None
+
+    @strawberry.field(description="The payment rows it moved, on invoices and packs.")
+    async def payments(self, info: Info) -> list[PaymentType]:
+        rows = await info.context.loaders.credit_entry_payments.load(self.id)
+        return [PaymentType.from_row(row) for row in rows]
+
+    @strawberry.field(description="Who made the change.")
     async def staff(self, info: Info) -> StaffType | None:
         return await _staff(info, self.row.staff_id)  # type: ignore[attr-defined]
 
