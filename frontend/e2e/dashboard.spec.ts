@@ -322,6 +322,56 @@ test("a manager voids a visit charged by mistake, then its invoice; staff cannot
   await expect(desk.getByTestId("pack-card").getByTestId("used-summary")).toHaveText("1.75/10 hours used");
 });
 
+test("a manager refunds part of a client's credit; the desk pays an invoice with the rest", async ({
+  signedIn,
+}) => {
+  // Liam paid for an assessment that was then cancelled: the money is his credit.
+  const desk = await signedIn("staff", "/clients");
+  await desk.getByPlaceholder("Search by name, email or phone").fill("Liam");
+  await desk.getByRole("link", { name: /Liam O'Brien/ }).click();
+  const deskCredit = desk.getByRole("region", { name: "Client credit" });
+  await expect(deskCredit.getByLabel("Credit balance")).toHaveText("$120.00");
+  await expect(deskCredit).toContainText("Moved to client credit: appointment cancelled");
+  await expect(deskCredit.getByRole("button", { name: "Refund credit…" })).toHaveCount(0);
+
+  const manager = await signedIn("manager", "/clients");
+  await manager.getByPlaceholder("Search by name, email or phone").fill("Liam");
+  await manager.getByRole("link", { name: /Liam O'Brien/ }).click();
+  const credit = manager.getByRole("region", { name: "Client credit" });
+  await credit.getByRole("button", { name: "Refund credit…" }).click();
+  const form = credit.getByRole("form", { name: "Refund client credit" });
+  await form.getByLabel("Amount").fill("20");
+  await form.getByLabel("Method").selectOption({ label: "Cash" });
+  await form.getByRole("button", { name: "Refund credit" }).click();
+  await expect(form.getByRole("alert")).toContainText("Enter why");
+  await form.getByLabel("Reason").fill("Part given back at the desk");
+  await form.getByRole("button", { name: "Refund credit" }).click();
+  await expect(credit.getByLabel("Credit balance")).toHaveText("$100.00");
+  await expect(credit).toContainText("Given back cash: Part given back at the desk");
+  await shot(manager, "15-client-credit-refunded");
+
+  // The desk sells a pass and pays what the credit covers.
+  await desk.reload();
+  await expect(deskCredit.getByLabel("Credit balance")).toHaveText("$100.00");
+  await desk.getByRole("button", { name: "Sell a pack" }).click();
+  await desk.getByRole("combobox", { name: /^Pack/ }).selectOption({ label: "Pilates Class Pass · $350.00" });
+  await desk.getByRole("button", { name: "Sell pack" }).click();
+  const pass = desk.getByTestId("pack-card").filter({ hasText: "Pilates Class Pass" }).first();
+  await expect(pass.getByTestId("payment-badge")).toHaveText("Unpaid");
+  await desk.getByRole("tab", { name: "Invoices" }).click();
+  const invoice = desk
+    .getByRole("region", { name: /Invoice INV-/ })
+    .filter({ hasText: "Pilates Class Pass" })
+    .first();
+  await invoice.getByRole("button", { name: "Pay $100.00 from credit" }).click();
+  await expect(invoice).toContainText("$250.00 due");
+  await expect(invoice).toContainText("Paid from client credit");
+  await expect(deskCredit.getByLabel("Credit balance")).toHaveText("$0.00");
+  await shot(desk, "16-invoice-paid-from-credit");
+  await desk.getByRole("tab", { name: "Packs" }).click();
+  await expect(pass.getByTestId("payment-badge")).toHaveText("Partial");
+});
+
 test("after a server restart the dashboard reconnects and shows what happened meanwhile", async ({
   signedIn,
   server,

@@ -46,6 +46,7 @@ from packgraph.models import (
     Business,
     Client,
     Event,
+    Invoice,
     LedgerEntry,
     Metric,
     Pack,
@@ -414,6 +415,19 @@ async def _kiara(demo: Demo) -> None:
 
 async def _liam(demo: Demo) -> None:
     liam = await _client(demo, "Liam O'Brien", "0412 555 112", "New client: referred by Ana.")
+    # Paid for an assessment last week, which was then cancelled: the money is his credit now,
+    # for today's assessment (or to give back).
+    cancelled = await demo.visit(liam, "assessment", demo.days_ago(6, 15))
+    invoice = await Invoice.filter(business_id=demo.business.id, client_id=liam.id).first()
+    assert invoice is not None
+    await record_payment(
+        actor=demo.desk,
+        amount=120_00,
+        method="CARD",
+        invoice_id=invoice.id,
+        received_at=demo.days_ago(6, 15, 5),
+    )
+    await cancel_appointment(actor=demo.desk, appointment_id=cancelled)
     await demo.book(liam, "assessment", demo.today_at(14))
 
 

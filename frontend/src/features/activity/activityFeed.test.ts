@@ -46,6 +46,22 @@ describe("activity feed", () => {
     );
   });
 
+  it("says where client credit came from and went", () => {
+    const moved = { id: "p", amount: -9000, method: "CLIENT_CREDIT" as const };
+    expect(
+      describeEvent(event({ type: "CLIENT_CREDITED", payment: moved, pack: null }), locale),
+    ).toMatchObject({ label: "Credit", text: "$90.00 moved to the client's credit", tone: "money" });
+    const paid = { ...moved, amount: 6000 };
+    expect(describeEvent(event({ type: "CREDIT_APPLIED", payment: paid }), locale).text).toBe(
+      "Paid $60.00 from the client's credit",
+    );
+    const refund = event({ type: "CREDIT_REFUNDED", pack: null, details: { amount: -3000, method: "CASH" } });
+    expect(describeEvent(refund, locale)).toMatchObject({
+      label: "Refund",
+      text: "Refunded $30.00 of the client's credit",
+    });
+  });
+
   it("says what a void took off an invoice, and why", () => {
     const visit = { invoiceNumber: "INV-00073", description: "Physio", amount: 8000, voided: true };
     expect(

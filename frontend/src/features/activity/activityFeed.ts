@@ -46,6 +46,13 @@ function voidDetails(details: unknown): VoidDetails {
   };
 }
 
+/** The amount a credit event moved, positive: its payment row's, else its recorded details'. */
+function creditAmount(event: PackEvent): number {
+  if (event.payment) return Math.abs(event.payment.amount);
+  const amount = (event.details as { amount?: unknown } | null)?.amount;
+  return typeof amount === "number" ? Math.abs(amount) : 0;
+}
+
 export type EventTone = "visit" | "money" | "change" | "warning" | "neutral";
 
 export interface EventDescription {
@@ -157,6 +164,24 @@ export function describeEvent(
         tone: "money",
       };
     }
+    case "CLIENT_CREDITED":
+      return {
+        label: "Credit",
+        text: `${formatMoney(creditAmount(event), locale.currency)} moved to the client's credit`,
+        tone: "money",
+      };
+    case "CREDIT_APPLIED":
+      return {
+        label: "Credit",
+        text: `Paid ${formatMoney(creditAmount(event), locale.currency)} from the client's credit`,
+        tone: "money",
+      };
+    case "CREDIT_REFUNDED":
+      return {
+        label: "Refund",
+        text: `Refunded ${formatMoney(creditAmount(event), locale.currency)} of the client's credit`,
+        tone: "money",
+      };
     default:
       return { label: "Change", text: String(event.type).toLowerCase().replace(/_/g, " "), tone: "neutral" };
   }

@@ -2,6 +2,7 @@ import { useState, type FormEvent, type ReactNode } from "react";
 import { useMutation, useQuery, type CombinedError } from "urql";
 import {
   AllocateInvoiceLineDocument,
+  ApplyClientCreditDocument,
   ClientInvoicesDocument,
   UnallocateInvoiceLineDocument,
   VoidInvoiceDocument,
@@ -10,6 +11,7 @@ import {
   type InvoiceStatus,
 } from "../../gql/graphql";
 import { formatDateTime, formatDay, formatMoney } from "../../lib/format";
+import { useIdempotencyKey } from "../../lib/idempotency";
 import { Link } from "../../lib/router";
 import { useCanManage, useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
@@ -28,10 +30,24 @@ const STATUS_LABELS: Record<InvoiceStatus, { label: string; className: string }>
 };
 
 /** Invoices with their status, lines and payments; each service line shows its pack and session
- * number; managers void lines and invoices with a reason. */
-export function ClientInvoices({ clientId, packs }: { clientId: string; packs: readonly PackSnapshot[] }) {
+ * number; staff pay what is due from the client's credit; managers void lines and invoices with a
+ * reason (what was paid beyond the new total moves to the client's credit). */
+export function ClientInvoices({
+  clientId,
+  packs,
+  creditBalance,
+  onCreditChanged,
+}: {
+  clientId: string;
+  packs: readonly PackSnapshot[];
+  creditBalance: number;
+  onCreditChanged: () => void;
+}) {
   const [result, reexecute] = useQuery({ query: ClientInvoicesDocument, variables: { clientId } });
-  const refresh = () => reexecute({ requestPolicy: "network-only" });
+  const refresh = () => {
+    reexecute({ requestPolicy: "network-only" });
+    onCreditChanged();
+  };
   const invoices = result.data?.invoices.edges.map((edge) => edge.node) ?? [];
   if (result.fetching && !result.data) return <p className="loading">Loading invoices…</p>;
   return (
@@ -39,7 +55,13 @@ export function ClientInvoices({ clientId, packs }: { clientId: string; packs: r
       <ErrorList error={result.error} />
       {invoices.length === 0 && <div className="empty">No invoices yet.</div>}
       {invoices.map((invoice) => (
-        <InvoicePanel key={invoice.id} invoice={invoice} packs={packs} onChanged={refresh} />
+        <InvoicePanel
+          key={invoice.id}
+          invoice={invoice}
+          packs={packs}
+          creditBalance={creditBalance}
+          onChanged={refresh}
+        />
       ))}
     </div>
   );
@@ -50,19 +72,21 @@ export function ClientInvoices({ clientId, packs }: { clientId: string; packs: r
 function InvoicePanel({
   invoice,
   packs,
+  creditBalance,
   onChanged,
 }: {
   invoice: Invoice;
   packs: readonly PackSnapshot[];
+  creditBalance: number;
   onChanged: () => void;
 }) {
   const { currency, timezone } = useLocale();
   const canManage = useCanManage();
   const status = STATUS_LABELS[invoice.status];
-  // The server would refuse the rest: money paid must be refunded first, and a pack's sale
-  // follows its pack (delete or cancel it).
+  // The server would refuse the rest: a pack's sale follows its pack (delete or cancel it).
   const sellsOpenPack = invoice.lines.some((line) => line.kind === "PACK_SALE" && line.chargedAmount > 0);
-  const voidable = canManage && invoice.status !== "VOID" && invoice.amountPaid === 0 && !sellsOpenPack;
+  const voidable = canManage && invoice.status !== "VOID" && !sellsOpenPack;
+  const payable = invoice.status !== "VOID" && invoice.balanceDue > 0 && creditBalance > 0;
   return (
     <section
       className={`panel invoice${invoice.status === "VOID" ? " invoice-void" : ""}`}
@@ -118,8 +142,7 @@ function InvoicePanel({
           {invoice.payments.map((payment) => (
             <li key={payment.id}>
               <span>
-                {payment.isRefund ? "Refunded" : "Paid"} {methodLabel(payment.method).toLowerCase()} ·{" "}
-                {formatDateTime(payment.receivedAt, timezone)}
+                {paymentLabel(payment)} · {formatDateTime(payment.receivedAt, timezone)}
                 {payment.isRefund && payment.reason ? ` · ${payment.reason}` : ""}
               </span>
               <span className="num">{formatMoney(payment.amount, currency)}</span>
@@ -127,12 +150,64 @@ function InvoicePanel({
           ))}
         </ul>
       )}
-      {voidable && <VoidInvoiceForm invoice={invoice} onChanged={onChanged} />}
+      {(payable || voidable) && (
+        <div className="invoice-actions">
+          {payable && (
+            <ApplyCreditButton invoice={invoice} creditBalance={creditBalance} onChanged={onChanged} />
+          )}
+          {voidable && <VoidInvoiceForm invoice={invoice} onChanged={onChanged} />}
+        </div>
+      )}
     </section>
   );
 }
 
+function paymentLabel(payment: Invoice["payments"][number]): string {
+  if (payment.method === "CLIENT_CREDIT") {
+    return payment.amount < 0 ? "Moved to client credit" : "Paid from client credit";
+  }
+  return `${payment.isRefund ? "Refunded" : "Paid"} ${methodLabel(payment.method).toLowerCase()}`;
+}
+
+/** Pays what the invoice owes from the client's credit, as far as it goes (any staff). */
+function ApplyCreditButton({
+  invoice,
+  creditBalance,
+  onChanged,
+}: {
+  invoice: Invoice;
+  creditBalance: number;
+  onChanged: () => void;
+}) {
+  const { currency } = useLocale();
+  const store = usePackStore();
+  const [state, execute] = useMutation(ApplyClientCreditDocument);
+  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
+  const idempotency = useIdempotencyKey();
+  const amount = Math.min(creditBalance, invoice.balanceDue);
+
+  async function apply() {
+    const idempotencyKey = idempotency.keyFor(invoice.id, amount);
+    const result = await execute({ input: { invoiceId: invoice.id, amount, idempotencyKey } });
+    const payload = result.data?.applyClientCredit;
+    setErrors(payload?.userErrors ?? []);
+    if (payload) idempotency.answered();
+    for (const pack of payload?.packs ?? []) store.merge(pack, { highlight: true });
+    if (payload && payload.userErrors.length === 0) onChanged();
+  }
+
+  return (
+    <>
+      <button type="button" className="btn btn-small" disabled={state.fetching} onClick={() => void apply()}>
+        Pay {formatMoney(amount, currency)} from credit
+      </button>
+      <ErrorList userErrors={errors} error={state.error} />
+    </>
+  );
+}
+
 function VoidInvoiceForm({ invoice, onChanged }: { invoice: Invoice; onChanged: () => void }) {
+  const { currency } = useLocale();
   const store = usePackStore();
   const [open, setOpen] = useState(false);
   const [state, execute] = useMutation(VoidInvoiceDocument);
@@ -147,11 +222,9 @@ function VoidInvoiceForm({ invoice, onChanged }: { invoice: Invoice; onChanged: 
 
   if (!open) {
     return (
-      <div className="invoice-actions">
-        <button type="button" className="btn btn-small btn-ghost btn-danger" onClick={() => setOpen(true)}>
-          Void invoice…
-        </button>
-      </div>
+      <button type="button" className="btn btn-small btn-ghost btn-danger" onClick={() => setOpen(true)}>
+        Void invoice…
+      </button>
     );
   }
   return (
@@ -163,7 +236,11 @@ function VoidInvoiceForm({ invoice, onChanged }: { invoice: Invoice; onChanged: 
       onSubmit={submit}
       onCancel={() => setOpen(false)}
     >
-      Every line still charged is voided and its sessions given back. Nothing is deleted.
+      Every line still charged is voided and its sessions given back
+      {invoice.amountPaid > 0
+        ? `; the ${formatMoney(invoice.amountPaid, currency)} paid moves to the client's credit`
+        : ""}
+      . Nothing is deleted.
     </VoidReasonForm>
   );
 }
@@ -417,7 +494,7 @@ function VoidLineForm({
     >
       {description} stops charging {formatMoney(line.chargedAmount, currency)}
       {line.pack ? `; what it used goes back to ${line.pack.name}` : ""}. The line stays on the invoice,
-      marked void.
+      marked void; anything paid beyond the new total moves to the client&apos;s credit.
     </VoidReasonForm>
   );
 }

@@ -9,6 +9,7 @@ import { Link, useRouter } from "../../lib/router";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
 import { usePackStore } from "../packs/packStoreContext";
 import { ClientAppointments } from "./ClientAppointments";
+import { ClientCredit } from "./ClientCredit";
 import { ClientInvoices } from "./ClientInvoices";
 import { ClientPacks } from "./ClientPacks";
 
@@ -84,6 +85,7 @@ export function ClientProfile({ id }: { id: string }) {
         </div>
         <BillingPreference data={result.data} onSaved={refresh} />
       </div>
+      <ClientCredit clientId={client.id} credit={client} onChanged={refresh} />
 
       <div className="tabs" role="tablist" aria-label="Client sections">
         {TABS.map((t) => (
@@ -107,7 +109,14 @@ export function ClientProfile({ id }: { id: string }) {
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="tab-panel">
         {tab === "packs" && <ClientPacks data={result.data} onChanged={refresh} />}
         {tab === "appointments" && <ClientAppointments clientId={client.id} />}
-        {tab === "invoices" && <ClientInvoices clientId={client.id} packs={client.packs} />}
+        {tab === "invoices" && (
+          <ClientInvoices
+            clientId={client.id}
+            packs={client.packs}
+            creditBalance={client.creditBalance}
+            onCreditChanged={refresh}
+          />
+        )}
       </div>
     </div>
   );

@@ -21,7 +21,7 @@ import { useIdempotencyKey } from "../../lib/idempotency";
 import { useRouter } from "../../lib/router";
 import { useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
-import { PaymentMethodSelect } from "./PaymentMethodSelect";
+import { PAYMENT_METHODS, PaymentMethodSelect } from "./PaymentMethodSelect";
 import type { PackSnapshot } from "./packStore";
 import { usePackStore } from "./packStoreContext";
 
@@ -258,9 +258,11 @@ function CancelPackForm({
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const [refund, setRefund] = useState(() => (refundQuote > 0 ? minorToInput(refundQuote, currency) : ""));
-  const [method, setMethod] = useState<PaymentMethod>("CARD");
+  // A payment method to pay the refund out in, or the client's credit.
+  const [refundBy, setRefundBy] = useState<PaymentMethod>("CARD");
   const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [state, execute] = useMutation(CancelPackDocument);
+  const toCredit = refundBy === "CLIENT_CREDIT";
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -278,7 +280,8 @@ function CancelPackForm({
         packId: pack.id,
         reason: reason.trim(),
         refund: refundMinor,
-        method: refundMinor > 0 ? method : null,
+        method: refundMinor > 0 && !toCredit ? refundBy : null,
+        refundTo: toCredit ? "CLIENT_CREDIT" : "PAID_OUT",
       },
     });
     const payload = result.data?.cancelPack;
@@ -319,12 +322,21 @@ function CancelPackForm({
             onChange={(e) => setRefund(e.target.value)}
           />
         </label>
-        <PaymentMethodSelect
-          label="Refund by"
-          name="cancelRefundMethod"
-          value={method}
-          onChange={setMethod}
-        />
+        <label className="field">
+          Refund by
+          <select
+            name="cancelRefundMethod"
+            value={refundBy}
+            onChange={(e) => setRefundBy(e.target.value as PaymentMethod)}
+          >
+            {PAYMENT_METHODS.map((m) => (
+              <option key={m.value} value={m.value}>
+                {m.label}
+              </option>
+            ))}
+            <option value="CLIENT_CREDIT">Keep as client credit</option>
+          </select>
+        </label>
       </div>
       <div className="form-actions">
         <button type="submit" className="btn btn-danger-solid" disabled={state.fetching}>
@@ -414,6 +426,7 @@ function RefundForm({ pack, onDone }: { pack: PackSnapshot; onDone: () => void }
 }
 
 function DeletePackButton({ pack }: { pack: PackSnapshot }) {
+  const { currency } = useLocale();
   const store = usePackStore();
   const { navigate } = useRouter();
   const [confirming, setConfirming] = useState(false);
@@ -439,7 +452,11 @@ function DeletePackButton({ pack }: { pack: PackSnapshot }) {
       ) : (
         <div className="manage-block confirm-block" role="group" aria-labelledby="delete-heading">
           <h3 id="delete-heading">Delete this pack?</h3>
-          <p className="muted">It disappears from lists; its history and events are kept.</p>
+          <p className="muted">
+            It disappears from lists; its history and events are kept.
+            {pack.amountPaid > 0 &&
+              ` The ${formatMoney(pack.amountPaid, currency)} paid for it moves to the client's credit.`}
+          </p>
           <div className="form-actions">
             <button
               type="button"

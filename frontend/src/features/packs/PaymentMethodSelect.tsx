@@ -1,7 +1,8 @@
 import type { PaymentMethod } from "../../gql/graphql";
 
-/** The schema's payment methods, in the order the front desk picks them, with their labels. */
-export const PAYMENT_METHODS: readonly { value: PaymentMethod; label: string }[] = [
+/** The payment methods the front desk picks from, in that order, with their labels (CLIENT_CREDIT
+ * is set by the server when credit moves, never picked). */
+export const PAYMENT_METHODS: readonly { value: Exclude<PaymentMethod, "CLIENT_CREDIT">; label: string }[] = [
   { value: "CARD", label: "Card" },
   { value: "CASH", label: "Cash" },
   { value: "BANK_TRANSFER", label: "Bank transfer" },
@@ -11,6 +12,7 @@ export const PAYMENT_METHODS: readonly { value: PaymentMethod; label: string }[]
 ];
 
 export function methodLabel(method: PaymentMethod): string {
+  if (method === "CLIENT_CREDIT") return "Client credit";
   return PAYMENT_METHODS.find((m) => m.value === method)?.label ?? method;
 }
 
