@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from packgraph.domain.actor import Actor
 from packgraph.domain.catalog import (
     TemplateItemSpec,
@@ -25,6 +27,7 @@ from packgraph.domain.catalog import (
     create_service,
 )
 from packgraph.domain.clock import utcnow
+from packgraph.domain.errors import DomainError, ErrorCode
 from packgraph.domain.selling import SaleResult, sell_pack
 from packgraph.domain.status import compute_status
 from packgraph.models import (
@@ -280,3 +283,13 @@ async def snapshot_counts(business_id: int) -> dict[str, int]:
         business_id=business_id, voided_at__isnull=False
     ).count()
     return counts
+
+
+async def refused(clinic: Clinic, operation: Any, code: ErrorCode) -> DomainError:
+    """``operation`` (a coroutine function) fails with ``code`` and changes nothing at all."""
+    before = await snapshot_counts(clinic.business_id)
+    with pytest.raises(DomainError) as failure:
+        await operation()
+    assert failure.value.code == code, failure.value
+    assert await snapshot_counts(clinic.business_id) == before
+    return failure.value

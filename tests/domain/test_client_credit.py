@@ -47,21 +47,11 @@ from tests.domain.builders import (
     add_template,
     build_clinic,
     events_of,
+    refused,
     sell,
-    snapshot_counts,
 )
 
 _names = itertools.count(1)
-
-
-async def _refused(clinic, operation, code: ErrorCode) -> DomainError:
-    """``operation`` fails with ``code`` and changes nothing at all."""
-    before = await snapshot_counts(clinic.business_id)
-    with pytest.raises(DomainError) as failure:
-        await operation()
-    assert failure.value.code == code, failure.value
-    assert await snapshot_counts(clinic.business_id) == before
-    return failure.value
 
 
 async def _owed(invoice_id: int) -> int:
@@ -176,7 +166,7 @@ async def test_applying_more_than_the_credit_or_the_invoice_owes_is_refused(db):
     await _credit_of(clinic, 50_00)
     sale = await sell(clinic)
 
-    error = await _refused(
+    error = await refused(
         clinic,
         lambda: apply_client_credit(actor=clinic.staff, invoice_id=sale.invoice.id, amount=60_00),
         ErrorCode.INSUFFICIENT_CREDIT,
@@ -192,7 +182,7 @@ async def test_credit_never_pays_beyond_what_an_invoice_owes(db):
         actor=clinic.staff, client_id=other.id, service_id=clinic.physio.id
     )
     # Ana's credit is Ana's: it pays none of Bo's invoices.
-    await _refused(
+    await refused(
         clinic,
         lambda: apply_client_credit(actor=clinic.staff, invoice_id=charge.invoice.id, amount=1),
         ErrorCode.INSUFFICIENT_CREDIT,
@@ -203,7 +193,7 @@ async def test_credit_never_pays_beyond_what_an_invoice_owes(db):
         service_id=clinic.physio.id,
         issued_on=utcnow().date().replace(year=2020),
     )
-    await _refused(
+    await refused(
         clinic,
         lambda: apply_client_credit(actor=clinic.staff, invoice_id=own.invoice.id, amount=80_01),
         ErrorCode.OVERPAYMENT,
@@ -223,7 +213,7 @@ async def test_a_void_invoice_takes_no_credit(db):
         issued_on=utcnow().date().replace(year=2020),
     )
     await void_invoice(actor=clinic.manager, invoice_id=old.invoice.id, reason="test visit")
-    await _refused(
+    await refused(
         clinic,
         lambda: apply_client_credit(actor=clinic.staff, invoice_id=old.invoice.id, amount=1_00),
         ErrorCode.INVOICE_VOID,
@@ -272,7 +262,7 @@ async def test_a_manager_refunds_credit_with_a_reason_and_a_method(db):
         "creditEntryId": result.entry.id,
         "creditBalance": 20_00,
     }
-    await _refused(
+    await refused(
         clinic,
         lambda: refund_client_credit(
             actor=clinic.manager,
@@ -299,7 +289,7 @@ async def test_a_credit_refund_needs_a_manager_a_reason_and_a_real_method(
 ):
     clinic = await build_clinic()
     await _credit_of(clinic, 10_00)
-    await _refused(
+    await refused(
         clinic,
         lambda: refund_client_credit(
             actor=getattr(clinic, role),
@@ -315,7 +305,7 @@ async def test_a_credit_refund_needs_a_manager_a_reason_and_a_real_method(
 async def test_client_credit_is_not_a_method_for_money_received_or_given_back(db):
     clinic = await build_clinic()
     sale = await sell(clinic)
-    error = await _refused(
+    error = await refused(
         clinic,
         lambda: record_payment(
             actor=clinic.staff, amount=1_00, method="CLIENT_CREDIT", pack_id=sale.pack.id
@@ -324,7 +314,7 @@ async def test_client_credit_is_not_a_method_for_money_received_or_given_back(db
     )
     assert "applyClientCredit" in error.message
     await record_payment(actor=clinic.staff, amount=1_00, method="CASH", pack_id=sale.pack.id)
-    await _refused(
+    await refused(
         clinic,
         lambda: refund_payment(
             actor=clinic.manager,
@@ -342,12 +332,12 @@ async def test_another_business_cannot_touch_the_credit(db):
     await _credit_of(clinic, 10_00)
     sale = await sell(clinic)
     other = await build_clinic("Elsewhere")
-    await _refused(
+    await refused(
         clinic,
         lambda: apply_client_credit(actor=other.staff, invoice_id=sale.invoice.id, amount=1_00),
         ErrorCode.NOT_FOUND,
     )
-    await _refused(
+    await refused(
         clinic,
         lambda: refund_client_credit(
             actor=other.owner, client_id=clinic.client.id, amount=1_00, method="CASH", reason="x"

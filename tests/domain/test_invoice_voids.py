@@ -19,7 +19,7 @@ from packgraph.domain.appointments import (
 )
 from packgraph.domain.client_credit import credit_balance
 from packgraph.domain.clock import utcnow
-from packgraph.domain.errors import DomainError, ErrorCode
+from packgraph.domain.errors import ErrorCode
 from packgraph.domain.invoice_voids import void_invoice, void_invoice_line
 from packgraph.domain.invoices import (
     add_service_line,
@@ -45,20 +45,10 @@ from tests.domain.builders import (
     build_clinic,
     events_of,
     item_usage,
+    refused,
     sell,
     sell_sessions,
-    snapshot_counts,
 )
-
-
-async def _refused(clinic, operation, code: ErrorCode) -> DomainError:
-    """``operation`` fails with ``code`` and changes nothing at all."""
-    before = await snapshot_counts(clinic.business_id)
-    with pytest.raises(DomainError) as failure:
-        await operation()
-    assert failure.value.code == code, failure.value
-    assert await snapshot_counts(clinic.business_id) == before
-    return failure.value
 
 
 async def _owed(invoice_id: int) -> int:
@@ -115,13 +105,13 @@ async def test_voiding_a_charged_line_keeps_it_and_stops_charging_it(db):
         "reason": "booked by mistake",
     }
     # A void line is void for good: not voided twice, never allocated.
-    await _refused(
+    await refused(
         clinic,
         lambda: void_invoice_line(actor=clinic.owner, line_id=line.id, reason="again"),
         ErrorCode.INVOICE_VOID,
     )
     pack = await sell_sessions(clinic, 5, services=[clinic.physio])
-    await _refused(
+    await refused(
         clinic,
         lambda: allocate_invoice_line(actor=clinic.staff, line_id=line.id, pack_id=pack.id),
         ErrorCode.INVOICE_VOID,
@@ -132,23 +122,23 @@ async def test_only_managers_void_and_always_with_a_reason(db):
     clinic = await build_clinic()
     charge = await _charged_physio(clinic)
     for actor in (clinic.staff, clinic.integration):
-        await _refused(
+        await refused(
             clinic,
             lambda actor=actor: void_invoice_line(actor=actor, line_id=charge.line.id, reason="x"),
             ErrorCode.PERMISSION_DENIED,
         )
-        await _refused(
+        await refused(
             clinic,
             lambda actor=actor: void_invoice(actor=actor, invoice_id=charge.invoice.id, reason="x"),
             ErrorCode.PERMISSION_DENIED,
         )
-    await _refused(
+    await refused(
         clinic,
         lambda: void_invoice_line(actor=clinic.owner, line_id=charge.line.id, reason="  "),
         ErrorCode.REASON_REQUIRED,
     )
     other = await build_clinic("Other clinic")
-    await _refused(
+    await refused(
         clinic,
         lambda: void_invoice_line(actor=other.owner, line_id=charge.line.id, reason="x"),
         ErrorCode.NOT_FOUND,
@@ -181,7 +171,7 @@ async def test_voiding_an_allocated_line_gives_its_session_back_through_the_ledg
 async def test_a_pack_sale_line_follows_its_pack(db):
     clinic = await build_clinic()
     sale = await sell(clinic)
-    error = await _refused(
+    error = await refused(
         clinic,
         lambda: void_invoice_line(actor=clinic.owner, line_id=sale.line.id, reason="mistake"),
         ErrorCode.INVALID_STATE,
@@ -341,12 +331,12 @@ async def test_voiding_an_invoice_voids_every_line_and_closes_it(db):
 
     # A void invoice takes no payment, no line, no second void; the day's next charge gets a new
     # invoice.
-    await _refused(
+    await refused(
         clinic,
         lambda: record_payment(actor=clinic.staff, amount=1, method="CASH", invoice_id=invoice.id),
         ErrorCode.INVOICE_VOID,
     )
-    await _refused(
+    await refused(
         clinic,
         lambda: add_service_line(
             actor=clinic.staff,
@@ -356,7 +346,7 @@ async def test_voiding_an_invoice_voids_every_line_and_closes_it(db):
         ),
         ErrorCode.INVOICE_VOID,
     )
-    await _refused(
+    await refused(
         clinic,
         lambda: void_invoice(actor=clinic.owner, invoice_id=invoice.id, reason="again"),
         ErrorCode.INVOICE_VOID,
@@ -390,7 +380,7 @@ async def test_a_line_that_slips_onto_an_invoice_being_voided_fails_the_void(db,
         return await real_append_event(conn, **kwargs)
 
     monkeypatch.setattr(invoice_voids, "append_event", check_in_slips_in)
-    error = await _refused(
+    error = await refused(
         clinic,
         lambda: void_invoice(actor=clinic.owner, invoice_id=charge.invoice.id, reason="mistake"),
         ErrorCode.INVALID_STATE,
@@ -401,7 +391,7 @@ async def test_a_line_that_slips_onto_an_invoice_being_voided_fails_the_void(db,
 async def test_an_invoice_with_a_live_pack_sale_is_not_voided_and_money_becomes_credit(db):
     clinic = await build_clinic()
     sale = await sell(clinic)
-    error = await _refused(
+    error = await refused(
         clinic,
         lambda: void_invoice(actor=clinic.owner, invoice_id=sale.invoice.id, reason="mistake"),
         ErrorCode.INVALID_STATE,

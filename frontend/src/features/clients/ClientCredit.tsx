@@ -10,7 +10,7 @@ import { formatDateTime, formatMoney, inputToMinor, minorToInput } from "../../l
 import { useIdempotencyKey } from "../../lib/idempotency";
 import { useCanManage, useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
-import { methodLabel, PaymentMethodSelect } from "../packs/PaymentMethodSelect";
+import { methodLabel, RefundFields } from "../packs/PaymentMethodSelect";
 
 type Entry = ClientCreditFieldsFragment["creditEntries"][number];
 
@@ -160,26 +160,15 @@ function RefundCreditForm({
         reason.
       </p>
       <div className="form-row">
-        <label className="field field-narrow">
-          Amount
-          <input
-            type="text"
-            inputMode="decimal"
-            name="creditRefundAmount"
-            value={amount}
-            onChange={(e) => setAmount(e.target.value)}
-          />
-        </label>
-        <PaymentMethodSelect label="Method" name="creditRefundMethod" value={method} onChange={setMethod} />
-        <label className="field field-grow">
-          Reason
-          <input
-            type="text"
-            name="creditRefundReason"
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-          />
-        </label>
+        <RefundFields
+          prefix="creditRefund"
+          amount={amount}
+          onAmount={setAmount}
+          method={method}
+          onMethod={setMethod}
+          reason={reason}
+          onReason={setReason}
+        />
         <button type="submit" className="btn" disabled={state.fetching}>
           Refund credit
         </button>

@@ -21,7 +21,7 @@ import { useIdempotencyKey } from "../../lib/idempotency";
 import { useRouter } from "../../lib/router";
 import { useLocale } from "../../lib/session";
 import { ErrorList, type UserErrorLike } from "../../ui/UserErrors";
-import { PAYMENT_METHODS, PaymentMethodSelect } from "./PaymentMethodSelect";
+import { PAYMENT_METHODS, RefundFields } from "./PaymentMethodSelect";
 import type { PackSnapshot } from "./packStore";
 import { usePackStore } from "./packStoreContext";
 
@@ -396,21 +396,15 @@ function RefundForm({ pack, onDone }: { pack: PackSnapshot; onDone: () => void }
       <h3 id="refund-heading">Refund</h3>
       <p className="muted">Paid {formatMoney(pack.amountPaid, currency)}; give back up to that.</p>
       <div className="form-row">
-        <label className="field field-narrow">
-          Amount
-          <input
-            type="text"
-            inputMode="decimal"
-            name="refundAmount"
-            value={amount}
-            onChange={(e) => setAmount(e.target.value)}
-          />
-        </label>
-        <PaymentMethodSelect label="Method" name="refundMethod" value={method} onChange={setMethod} />
-        <label className="field field-grow">
-          Reason
-          <input type="text" name="refundReason" value={reason} onChange={(e) => setReason(e.target.value)} />
-        </label>
+        <RefundFields
+          prefix="refund"
+          amount={amount}
+          onAmount={setAmount}
+          method={method}
+          onMethod={setMethod}
+          reason={reason}
+          onReason={setReason}
+        />
         <button type="submit" className="btn" disabled={state.fetching}>
           Refund
         </button>

@@ -41,3 +41,47 @@ export function PaymentMethodSelect({
     </label>
   );
 }
+
+/** The fields of money given back: the amount, how it is paid out and why (`name`s prefixed). */
+export function RefundFields({
+  prefix,
+  amount,
+  onAmount,
+  method,
+  onMethod,
+  reason,
+  onReason,
+}: {
+  prefix: string;
+  amount: string;
+  onAmount: (value: string) => void;
+  method: PaymentMethod;
+  onMethod: (method: PaymentMethod) => void;
+  reason: string;
+  onReason: (value: string) => void;
+}) {
+  return (
+    <>
+      <label className="field field-narrow">
+        Amount
+        <input
+          type="text"
+          inputMode="decimal"
+          name={`${prefix}Amount`}
+          value={amount}
+          onChange={(e) => onAmount(e.target.value)}
+        />
+      </label>
+      <PaymentMethodSelect label="Method" name={`${prefix}Method`} value={method} onChange={onMethod} />
+      <label className="field field-grow">
+        Reason
+        <input
+          type="text"
+          name={`${prefix}Reason`}
+          value={reason}
+          onChange={(e) => onReason(e.target.value)}
+        />
+      </label>
+    </>
+  );
+}
