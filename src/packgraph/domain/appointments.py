@@ -11,7 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from packgraph.domain.actor import Actor
 from packgraph.domain.allocation import NewServiceLine, redeem_on_line
 from packgraph.domain.catalog import get_client, get_service
-from packgraph.domain.client_credit import credit_overpayment
+from packgraph.domain.client_credit import credit_overpayments
 from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import auto_deduct, eligible_items, pack_ids_of, require_pack
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
@@ -357,15 +357,13 @@ async def cancel_appointment(*, actor: Actor, appointment_id: int) -> CancelResu
             now=now,
             announce=True,
         )
-        credits = [
-            entry
-            for invoice_id in sorted({line.invoice_id for line in lines})
-            if (
-                entry := await credit_overpayment(
-                    conn, actor=actor, invoice_id=invoice_id, why="appointment cancelled", now=now
-                )
-            )
-        ]
+        credits = await credit_overpayments(
+            conn,
+            actor=actor,
+            invoice_ids={line.invoice_id for line in lines},
+            why="appointment cancelled",
+            now=now,
+        )
         return CancelResult(
             appointment=appointment,
             entries=done.entries,

@@ -138,3 +138,15 @@ async def credit_overpayment(
         credit=entry,
     )
     return entry
+
+
+async def credit_overpayments(
+    conn: BaseDBAsyncClient, *, actor: Actor, invoice_ids: set[int], why: str, now: datetime
+) -> list[CreditEntry]:
+    """:func:`credit_overpayment` for each invoice, by primary key; the entries written."""
+    entries = []
+    for invoice_id in sorted(invoice_ids):
+        entry = await credit_overpayment(conn, actor=actor, invoice_id=invoice_id, why=why, now=now)
+        if entry is not None:
+            entries.append(entry)
+    return entries

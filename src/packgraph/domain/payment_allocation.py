@@ -150,8 +150,6 @@ async def _pay_pack(
     if sale_line is not None:
         await writer.lock_invoice(sale_line.invoice_id)
         writer.check_invoice_bounds(amount)
-    if amount < 0 and pack.amount_paid < -amount:
-        raise _refund_too_large(pack)
     await writer.open_credit(amount, pack.client_id)
     await writer.move_pack_money(pack, amount)
 
@@ -307,7 +305,11 @@ class _PaymentWriter:
                 raise DomainError(
                     ErrorCode.OVERPAYMENT, f"pack {pack.name!r} has {due} left to pay", "amount"
                 )
-            raise _refund_too_large(pack)
+            raise DomainError(
+                ErrorCode.REFUND_TOO_LARGE,
+                f"pack {pack.name!r} has only {pack.amount_paid} paid",
+                "amount",
+            )
         await Pack.filter(id=pack.id).using_db(conn).update(payment_status=_payment_status_case())
         after = await Pack.get(id=pack.id).using_db(conn)
         payload: dict[str, Any] = {
@@ -354,9 +356,3 @@ class _PaymentWriter:
             packs=tuple(self.packs),
             credit=self.credit,
         )
-
-
-def _refund_too_large(pack: Pack) -> DomainError:
-    return DomainError(
-        ErrorCode.REFUND_TOO_LARGE, f"pack {pack.name!r} has only {pack.amount_paid} paid", "amount"
-    )

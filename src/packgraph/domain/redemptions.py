@@ -19,7 +19,11 @@ from packgraph.domain.allocation import (
     release_line,
 )
 from packgraph.domain.catalog import get_service
-from packgraph.domain.client_credit import credit_overpayment, credit_reason
+from packgraph.domain.client_credit import (
+    credit_overpayment,
+    credit_overpayments,
+    credit_reason,
+)
 from packgraph.domain.clock import local_date, utcnow
 from packgraph.domain.deduction import deduct, give_back, require_pack, visit_date
 from packgraph.domain.errors import DomainError, ErrorCode, invalid
@@ -307,8 +311,8 @@ async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) 
             raise DomainError(
                 ErrorCode.NOT_ALLOCATED, "no invoice lines are allocated to this pack", "fromPackId"
             )
-        invoice_ids = sorted({line.invoice_id for line in lines})
-        await lock_invoices(conn, set(invoice_ids))
+        invoice_ids = {line.invoice_id for line in lines}
+        await lock_invoices(conn, invoice_ids)
         reversals = []
         for line in lines:
             entry, _ = await give_back(
@@ -379,15 +383,9 @@ async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) 
             )
         await apply_pack_end(conn, change=source_change, actor=actor, now=now)
         await apply_pack_end(conn, change=target_change, actor=actor, now=now)
-        credits = [
-            entry
-            for invoice_id in invoice_ids
-            if (
-                entry := await credit_overpayment(
-                    conn, actor=actor, invoice_id=invoice_id, why="visits re-priced", now=now
-                )
-            )
-        ]
+        credits = await credit_overpayments(
+            conn, actor=actor, invoice_ids=invoice_ids, why="visits re-priced", now=now
+        )
         return MoveResult(
             from_pack=source_change.pack,
             to_pack=target_change.pack,

@@ -73,25 +73,32 @@ class AllocationPayload(Payload):
         default=None, description="The invoice line."
     )
     invoice: InvoiceType | None = strawberry.field(default=None, description="Its invoice.")
+    replayed: bool = strawberry.field(default=False, description=REPLAYED)
+
+
+@strawberry.type(description="An existing invoice line allocated to a pack, or released from it.")
+class LineAllocationPayload(AllocationPayload):
     credit_entry: CreditEntryType | None = strawberry.field(
         default=None,
         description="When the re-priced line left its invoice paid beyond its total: the excess, "
         "moved to the client's credit.",
     )
-    replayed: bool = strawberry.field(default=False, description=REPLAYED)
 
 
-def _allocation(payload_class: type[Any], result: Any) -> Any:
+def _allocation(payload_class: type[Any], result: Any, **extra: Any) -> Any:
     return payload_class(
         pack=PackType.from_row(result.pack),
         entry=LedgerEntryType.from_row(result.entry),
         invoice_line=InvoiceLineType.from_row(result.line),
         invoice=InvoiceType.from_row(result.invoice),
-        credit_entry=CreditEntryType.from_row(credit)
-        if (credit := getattr(result, "credit", None))
-        else None,
         replayed=result.replayed,
+        **extra,
     )
+
+
+def _line_allocation(payload_class: type[Any], result: redemptions.AllocationResult) -> Any:
+    credit = CreditEntryType.from_row(result.credit) if result.credit else None
+    return _allocation(payload_class, result, credit_entry=credit)
 
 
 @strawberry.input(description="Book a visit.")
@@ -286,7 +293,7 @@ class AllocateInvoiceLineInput:
 
 
 @strawberry.type(description="The result of `allocateInvoiceLine`.")
-class AllocateInvoiceLinePayload(AllocationPayload):
+class AllocateInvoiceLinePayload(LineAllocationPayload):
     pass
 
 
@@ -300,7 +307,7 @@ async def allocate_invoice_line(
         pack_id=pk_of(input.pack_id, "Pack", "packId"),
         idempotency_key=input.idempotency_key,
     )
-    return _allocation(AllocateInvoiceLinePayload, result)
+    return _line_allocation(AllocateInvoiceLinePayload, result)
 
 
 @strawberry.input(description="Remove the pack from an invoice line; its units go back.")
@@ -309,7 +316,7 @@ class UnallocateInvoiceLineInput:
 
 
 @strawberry.type(description="The result of `unallocateInvoiceLine`.")
-class UnallocateInvoiceLinePayload(AllocationPayload):
+class UnallocateInvoiceLinePayload(LineAllocationPayload):
     pass
 
 
@@ -320,7 +327,7 @@ async def unallocate_invoice_line(
     result = await redemptions.unallocate_invoice_line(
         actor=actor_of(info), line_id=pk_of(input.line_id, "InvoiceLine", "lineId")
     )
-    return _allocation(UnallocateInvoiceLinePayload, result)
+    return _line_allocation(UnallocateInvoiceLinePayload, result)
 
 
 @strawberry.input(description="Move every allocated line from one pack to another, all or nothing.")
