@@ -127,11 +127,15 @@ async def test_money_pack_uses_the_service_price(db):
     await _redeem(clinic, pack.id, clinic.long_massage)
     await _redeem(clinic, pack.id, clinic.physio)
     assert await item_usage(pack.id) == [(200_00, 500_00)]
-    # $300 left: a third $120 massage fits twice, not three times
+    # $300 left: two $120 massages fit; a third is covered for the $60 left, the rest charged
     await _redeem(clinic, pack.id, clinic.long_massage, quantity=2)
+    last = await _redeem(clinic, pack.id, clinic.long_massage)
+    assert (last.line.units, last.line.amount) == (60_00, 60_00)
+    assert await item_usage(pack.id) == [(500_00, 500_00)]
+    # used up: nothing is left to cover anything
     with pytest.raises(DomainError) as error:
         await _redeem(clinic, pack.id, clinic.long_massage)
-    assert error.value.code == ErrorCode.INSUFFICIENT_BALANCE
+    assert error.value.code == ErrorCode.PACK_NOT_ACTIVE
 
 
 async def test_two_items_each_take_their_own_service(db):

@@ -49,14 +49,15 @@ class LineRedemption:
 
 
 def allocated_line_fields(deduction: Deduction, quantity: int) -> dict:
-    """An allocated line is charged the pack's session price (SPEC §1.4)."""
+    """An allocated line is charged the pack's session price (SPEC §1.4), plus what a MONEY
+    pack could not cover of the service price (SPEC §6.1): one visit, one line, one charge."""
     return {
         "pack_id": deduction.pack.id,
         "pack_item_id": deduction.item.id,
         "units": deduction.units,
         "session_number": deduction.session_number,
         "unit_price": deduction.pack.session_price,
-        "amount": deduction.pack.session_price * quantity,
+        "amount": deduction.pack.session_price * quantity + deduction.uncovered,
     }
 
 

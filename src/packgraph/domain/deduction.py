@@ -28,6 +28,7 @@ from packgraph.models import (
     InvoiceLine,
     LedgerEntry,
     LedgerKind,
+    Metric,
     Pack,
     PackItem,
     PackItemService,
@@ -50,13 +51,18 @@ _PACK_REFUSED = {
 
 @dataclass(frozen=True)
 class Deduction:
-    """What one deduction changed: the item after it, the units and the session number."""
+    """What one deduction changed: the item after it, the units and the session number.
+
+    ``uncovered``: the part of the service price a MONEY pack could not cover (0 when it covered
+    all of it, and for the other metrics); the line charges it on top of the session price.
+    """
 
     pack: Pack
     item: PackItem
     units: int
     session_number: int
     change: StatusChange
+    uncovered: int = 0
 
 
 async def eligible_items(conn: BaseDBAsyncClient, *, pack_id: int, service_id: int) -> list[int]:
@@ -78,8 +84,14 @@ async def deduct(
     service: Service,
     quantity: int,
     now: datetime,
+    partial: bool = True,
 ) -> Deduction:
-    """Use ``quantity`` of ``service`` from the pack, or raise why not. Writes no entry or event."""
+    """Use ``quantity`` of ``service`` from the pack, or raise why not. Writes no entry or event.
+
+    A MONEY pack without the whole price left covers what it has (``partial``; the deduction's
+    ``uncovered`` is the rest), unless the caller needs all of it (``partial=False``: a move of
+    allocations fails whole instead).
+    """
     pack = await lock_pack(
         conn,
         pack_id=pack_id,
@@ -100,24 +112,63 @@ async def deduct(
         raise invalid(f"{service.name!r} has no price to deduct from a money pack", "serviceId")
     # Items in primary-key order: a deterministic order for the row locks the UPDATE takes.
     for item_id in item_ids:
-        updated = (
-            await PackItem.filter(id=item_id, used__lte=F("allowance") - units)
-            .using_db(conn)
-            .update(used=F("used") + units)
-        )
-        if updated:
+        if await _take(conn, item_id, units):
+            return await _deduction(
+                conn, actor=actor, pack=pack, item_id=item_id, units=units, now=now
+            )
+    if partial and pack.metric == Metric.MONEY:
+        # No item holds the whole price: the first with money left covers what it has, and the
+        # line charges the rest (SPEC §6.1). The pack row is locked, so ``left`` stays true.
+        for item_id in item_ids:
             item = await PackItem.get(id=item_id).using_db(conn)
-            number = await session_number(conn, item=item, metric=pack.metric)
-            change = await update_pack_status(
-                conn, pack_id=pack.id, actor=actor, now=now, locked=pack
-            )
-            return Deduction(
-                pack=change.pack, item=item, units=units, session_number=number, change=change
-            )
+            left = item.allowance - item.used
+            if left > 0 and await _take(conn, item_id, left):
+                return await _deduction(
+                    conn,
+                    actor=actor,
+                    pack=pack,
+                    item_id=item_id,
+                    units=left,
+                    now=now,
+                    uncovered=units - left,
+                )
     raise DomainError(
         ErrorCode.INSUFFICIENT_BALANCE,
         f"pack {pack.name!r} does not have {units} {pack.metric.value.lower()} left",
         "packId",
+    )
+
+
+async def _take(conn: BaseDBAsyncClient, item_id: int, units: int) -> bool:
+    """Use ``units`` of an item when its allowance allows: the row count decides."""
+    updated = (
+        await PackItem.filter(id=item_id, used__lte=F("allowance") - units)
+        .using_db(conn)
+        .update(used=F("used") + units)
+    )
+    return bool(updated)
+
+
+async def _deduction(
+    conn: BaseDBAsyncClient,
+    *,
+    actor: Actor,
+    pack: Pack,
+    item_id: int,
+    units: int,
+    now: datetime,
+    uncovered: int = 0,
+) -> Deduction:
+    item = await PackItem.get(id=item_id).using_db(conn)
+    number = await session_number(conn, item=item, metric=pack.metric)
+    change = await update_pack_status(conn, pack_id=pack.id, actor=actor, now=now, locked=pack)
+    return Deduction(
+        pack=change.pack,
+        item=item,
+        units=units,
+        session_number=number,
+        change=change,
+        uncovered=uncovered,
     )
 
 
@@ -190,8 +241,9 @@ async def candidate_packs(
     """The auto-allocation choice (SPEC §1.4), best first.
 
     Open packs of the client purchased on or before ``on_date`` with an item eligible for the
-    service and enough balance: the chosen pack, the client's preferred pack, then the one
-    expiring soonest (no expiry last), then the oldest.
+    service and enough balance (a MONEY pack: any money left, SPEC §6.1): the chosen pack, the
+    client's preferred pack, then the packs that cover the whole visit before a MONEY pack that
+    covers part of it, then the one expiring soonest (no expiry last), then the oldest.
     """
     query = Pack.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),
@@ -204,24 +256,24 @@ async def candidate_packs(
         query = query.filter(payment_status=PaymentStatus.PAID)
     packs = await query.using_db(conn)
     candidates = []
+    covers: dict[int, bool] = {}
     for pack in packs:
         if local_date(pack.purchased_at, business.timezone) > on_date:
             continue
         units = units_for(metric=pack.metric, service=service, quantity=quantity)
-        fits = (
-            await PackItem.filter(
-                pack_id=pack.id, eligible__service_id=service.id, used__lte=F("allowance") - units
-            )
-            .using_db(conn)
-            .exists()
-        )
-        if fits:
+        eligible = PackItem.filter(pack_id=pack.id, eligible__service_id=service.id).using_db(conn)
+        covers[pack.id] = await eligible.filter(used__lte=F("allowance") - units).exists()
+        # A MONEY pack with anything left covers part of the visit (the rest is charged).
+        if covers[pack.id] or (
+            pack.metric == Metric.MONEY and await eligible.filter(used__lt=F("allowance")).exists()
+        ):
             candidates.append(pack)
 
     def rank(pack: Pack) -> tuple:
         return (
             pack.id != chosen_pack_id,
             pack.id != preferred_pack_id,
+            not covers[pack.id],
             pack.expires_at is None,
             pack.expires_at or now,
             pack.purchased_at,

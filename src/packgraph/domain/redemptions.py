@@ -331,6 +331,7 @@ async def move_allocations(*, actor: Actor, from_pack_id: int, to_pack_id: int) 
                     service=service,
                     quantity=line.quantity,
                     now=now,
+                    partial=False,
                 )
             except DomainError as error:
                 # Open when locked above, so "not active" now means the earlier lines used it up.
