@@ -279,6 +279,12 @@ async def snapshot_counts(business_id: int) -> dict[str, int]:
     counts["voided"] = sum(
         await InvoiceLine.filter(business_id=business_id).values_list("voided_amount", flat=True)
     )
+    counts["line_amounts"] = sum(
+        await InvoiceLine.filter(business_id=business_id).values_list("amount", flat=True)
+    )
+    counts["appointment_services"] = sum(
+        await Appointment.filter(business_id=business_id).values_list("service_id", flat=True)
+    )
     counts["void_invoices"] = await Invoice.filter(
         business_id=business_id, voided_at__isnull=False
     ).count()

@@ -60,6 +60,9 @@ PackEventKind = mirror(
         "CLIENT_CREDIT row, on the pack it reached); `details` has `creditBalance`.",
         "CREDIT_REFUNDED": "Client credit was given back to the client; `details` has the "
         "amount, method, reason and `creditBalance`.",
+        "SERVICE_CHANGED": "The service of a visit (or of its invoice line) was changed: the "
+        "line was re-priced and re-allocated; `details` has the line, the services, the amount "
+        "before and after and the packs it left and reached (`entry`: its new redemption).",
     },
 )
 

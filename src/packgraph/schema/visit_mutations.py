@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from packgraph.domain import appointments, redemptions
+from packgraph.domain import appointments, redemptions, service_changes
 from packgraph.resolvers.context import Info, actor_of
 from packgraph.schema.errors import Payload
 from packgraph.schema.ledger import LedgerEntryType
@@ -369,6 +369,124 @@ async def move_allocations(
     )
 
 
+@strawberry.type(
+    description="A visit's service changed: its line re-priced and re-allocated (SPEC §6.1)."
+)
+class ServiceChangePayload(Payload):
+    appointment: AppointmentType | None = strawberry.field(
+        default=None, description="The visit, with its new service; null for a walk-in line."
+    )
+    invoice: InvoiceType | None = strawberry.field(
+        default=None, description="The invoice of the line; null when the visit was not charged."
+    )
+    invoice_line: InvoiceLineType | None = strawberry.field(
+        default=None, description="The line, re-priced; null when the visit was not charged."
+    )
+    pack: PackType | None = strawberry.field(
+        default=None, description="The pack the line now deducts from; null when none took it."
+    )
+    entry: LedgerEntryType | None = strawberry.field(
+        default=None, description="The new redemption; null when no pack took the line."
+    )
+    released_pack: PackType | None = strawberry.field(
+        default=None,
+        description="The pack the line was allocated to before, after its units came back "
+        "(null when it had none, or when the same pack took the line again).",
+    )
+    credit_entry: CreditEntryType | None = strawberry.field(
+        default=None,
+        description="When the re-priced line left its invoice paid beyond its total: the "
+        "excess, moved to the client's credit.",
+    )
+    replayed: bool = strawberry.field(default=False, description=REPLAYED)
+
+    @classmethod
+    def of(cls, result: service_changes.ServiceChangeResult) -> Any:
+        return cls(
+            appointment=AppointmentType.from_row(result.appointment)
+            if result.appointment
+            else None,
+            invoice=InvoiceType.from_row(result.invoice) if result.invoice else None,
+            invoice_line=InvoiceLineType.from_row(result.line) if result.line else None,
+            pack=PackType.from_row(result.pack) if result.pack else None,
+            entry=LedgerEntryType.from_row(result.entry) if result.entry else None,
+            released_pack=PackType.from_row(result.released) if result.released else None,
+            credit_entry=CreditEntryType.from_row(result.credit) if result.credit else None,
+            replayed=result.replayed,
+        )
+
+
+_NEW_PACK = (
+    "Deduct the visit from this pack (it must cover the new service); default: "
+    "auto-allocation, keeping the pack the line had when it covers the new service."
+)
+
+
+@strawberry.input(description="Change the service of a visit; its invoice line follows.")
+class ChangeAppointmentServiceInput:
+    appointment_id: strawberry.ID = strawberry.field(description="The appointment.")
+    service_id: strawberry.ID = strawberry.field(description="The service actually given.")
+    pack_id: strawberry.ID | None = strawberry.field(default=None, description=_NEW_PACK)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.type(description="The result of `changeAppointmentService`.")
+class ChangeAppointmentServicePayload(ServiceChangePayload):
+    pass
+
+
+@mutation()
+async def change_appointment_service(
+    info: Info, input: Annotated[ChangeAppointmentServiceInput, INPUT]
+) -> ChangeAppointmentServicePayload:
+    result = await service_changes.change_appointment_service(
+        actor=actor_of(info),
+        appointment_id=pk_of(input.appointment_id, "Appointment", "appointmentId"),
+        service_id=pk_of(input.service_id, "Service", "serviceId"),
+        pack_id=optional_pk_of(input.pack_id, "Pack", "packId"),
+        idempotency_key=input.idempotency_key,
+    )
+    return ChangeAppointmentServicePayload.of(result)
+
+
+@strawberry.input(description="Change the service of a SERVICE invoice line, re-priced.")
+class ChangeInvoiceLineServiceInput:
+    line_id: strawberry.ID = strawberry.field(description="The SERVICE line.")
+    service_id: strawberry.ID = strawberry.field(description="The service actually given.")
+    pack_id: strawberry.ID | None = strawberry.field(default=None, description=_NEW_PACK)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.type(description="The result of `changeInvoiceLineService`.")
+class ChangeInvoiceLineServicePayload(ServiceChangePayload):
+    pass
+
+
+@mutation()
+async def change_invoice_line_service(
+    info: Info, input: Annotated[ChangeInvoiceLineServiceInput, INPUT]
+) -> ChangeInvoiceLineServicePayload:
+    result = await service_changes.change_line_service(
+        actor=actor_of(info),
+        line_id=pk_of(input.line_id, "InvoiceLine", "lineId"),
+        service_id=pk_of(input.service_id, "Service", "serviceId"),
+        pack_id=optional_pk_of(input.pack_id, "Pack", "packId"),
+        idempotency_key=input.idempotency_key,
+    )
+    return ChangeInvoiceLineServicePayload.of(result)
+
+
+_SERVICE_CHANGE = (
+    " A charged visit's line is re-priced at the new service's price and allocated again: to "
+    "`packId`, else by auto-allocation, else charged in full; its old pack gets its units back "
+    "(REDEMPTION_REVERSED, SESSION_REDEEMED, SERVICE_CHANGED; CLIENT_CREDITED for what the "
+    "invoice then has paid beyond its total). The fix the count investigation offers for "
+    "SERVICE_NOT_IN_PACK. Errors: NOT_FOUND, INVALID_INPUT (same or archived service), "
+    "INVALID_STATE, INVOICE_VOID, SERVICE_NOT_IN_PACK, PACK_NOT_ACTIVE, PACK_NOT_PAID, "
+    "INSUFFICIENT_BALANCE."
+)
+
+
 @strawberry.type(description="Visits and redemptions.")
 class VisitMutations:
     create_appointment: CreateAppointmentPayload = strawberry.mutation(
@@ -411,6 +529,16 @@ class VisitMutations:
         resolver=move_allocations,
         description="Move every allocated line from one pack to another in one step, all or "
         "nothing. Emits ALLOCATIONS_MOVED.",
+    )
+    change_appointment_service: ChangeAppointmentServicePayload = strawberry.mutation(
+        resolver=change_appointment_service,
+        description="Change the service of a visit (a booked one keeps its chosen pack only "
+        "when that pack covers the new service)." + _SERVICE_CHANGE,
+    )
+    change_invoice_line_service: ChangeInvoiceLineServicePayload = strawberry.mutation(
+        resolver=change_invoice_line_service,
+        description="Change the service of a SERVICE invoice line (its visit's service changes "
+        "with it)." + _SERVICE_CHANGE,
     )
 
 

@@ -106,7 +106,13 @@ class InvoiceLineType(relay.Node):
     quantity: int = strawberry.field(description="How many.")
     unit_price: int = strawberry.field(description="Price of one, in minor currency units.")
     amount: int = strawberry.field(
-        description="quantity × unitPrice, as the line was charged (voids leave it as it was)."
+        description="What the line was charged (voids leave it as it was): quantity × "
+        "unitPrice, plus `uncoveredAmount`."
+    )
+    uncovered_amount: int = strawberry.field(
+        description="On a line allocated to a MONEY pack that had less left than the service "
+        "price: the rest of the price, charged on this line (`units` is what the pack paid). "
+        "0 otherwise."
     )
     units: int = strawberry.field(
         description="Units deducted from the allocated pack (0 when not allocated)."
@@ -139,6 +145,7 @@ class InvoiceLineType(relay.Node):
             quantity=row.quantity,
             unit_price=row.unit_price,
             amount=row.amount,
+            uncovered_amount=row.amount - row.unit_price * row.quantity,
             units=row.units,
             session_number=row.session_number,
             retrospective=row.retrospective,
