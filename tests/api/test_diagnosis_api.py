@@ -168,14 +168,7 @@ CAUSES = [
     ),
     Cause("APPOINTMENT_NO_CHARGE", appointment_no_charge, "chargeAppointment", (0, 1), 1),
     Cause("APPOINTMENT_DELETED", appointment_deleted, "chargeAppointment", (0, 1), 1),
-    Cause(
-        "SERVICE_NOT_IN_PACK",
-        service_not_in_pack,
-        "correctPackBalance",
-        (0, 0),
-        1,
-        role=Role.MANAGER,
-    ),
+    Cause("SERVICE_NOT_IN_PACK", service_not_in_pack, "changeAppointmentService", (0, 0), 1),
     Cause("LINE_NOT_ALLOCATED", line_not_allocated, "allocateInvoiceLine", (0, 1), 1),
     Cause("BILLED_BEFORE_PURCHASE", billed_before_purchase, "allocateInvoiceLine", (0, 0), 1),
     Cause("PACK_NOT_PAID", pack_not_paid, "recordPayment", (0, 0), 0),
@@ -264,10 +257,10 @@ async def test_staff_and_integrations_are_not_offered_fixes_they_cannot_apply(sq
             for finding in pack["diagnosis"]["findings"]
         }
 
-    # corrections are for managers; integrations only read
+    # staff may apply every fix (corrections are no longer offered); integrations only read
     assert fixes(by_staff) == {
         "APPOINTMENT_NO_CHARGE": "chargeAppointment",
-        "SERVICE_NOT_IN_PACK": None,
+        "SERVICE_NOT_IN_PACK": "changeAppointmentService",
     }
     assert fixes(by_integration) == {"APPOINTMENT_NO_CHARGE": None, "SERVICE_NOT_IN_PACK": None}
 

@@ -21,6 +21,7 @@ from packgraph.domain.invoice_voids import void_invoice_line
 from packgraph.domain.payments import record_payment
 from packgraph.domain.redemptions import allocate_invoice_line, unallocate_invoice_line
 from packgraph.domain.repairs import charge_appointment
+from packgraph.domain.service_changes import change_appointment_service, change_line_service
 from packgraph.models import Appointment, AppointmentStatus, InvoiceLine, Metric, Pack, PackItem
 from tests.domain.builders import (
     Clinic,
@@ -216,34 +217,82 @@ async def test_a_booking_deleted_before_check_in_is_reported_but_not_counted(db)
     assert counts(diagnosis) == (0, 0)
 
 
-async def test_service_not_in_the_pack_is_reported_and_a_manager_can_count_it(db):
-    # given a 60-minute massage pack and a 90-minute massage charged at check-in
+async def test_service_not_in_the_pack_is_fixed_by_changing_the_visit_s_service(db):
+    # given a 60-minute massage pack and a 90-minute massage charged in full at check-in (the
+    # AcuBliss cause: the wrong service chosen at check-in)
     clinic = await build_clinic()
     pack = (await sell(clinic, purchased_at=days_ago(10))).pack
     long = await visit(clinic, days_ago(2), clinic.long_massage)
+    assert long.line.amount == clinic.long_massage.price and long.line.pack_id is None
 
-    # then it is reported (not counted: the pack's rules exclude it), fixable by managers only
-    by_staff = await diagnose(clinic, pack.id)
-    [finding] = by_staff.findings
+    # then it is reported (not counted: the pack's rules exclude it) with a fix any staff can
+    # apply: change the visit to the pack's service of the same kind, deducted from this pack
+    diagnosis = await diagnose(clinic, pack.id)
+    [finding] = diagnosis.findings
     assert finding.code == FindingCode.SERVICE_NOT_IN_PACK
-    assert finding.line.id == long.line.id and not finding.counted and finding.fix is None
+    assert finding.line.id == long.line.id and not finding.counted
     assert "Massage 90" in finding.message and "Massage 60" in finding.message
-    assert counts(by_staff) == (0, 0)
-    [finding] = (await diagnose(clinic, pack.id, clinic.manager)).findings
-    assert finding.fix.mutation == "correctPackBalance"
-    [item] = await PackItem.filter(pack_id=pack.id)
-    assert finding.fix.input["itemId"] == Ref("PackItem", item.id)
-    assert finding.fix.input["delta"] == -1
-    assert f"[line {long.line.id}]" in finding.fix.input["reason"]
+    assert counts(diagnosis) == (0, 0)
+    assert finding.fix == Fix(
+        mutation="changeAppointmentService",
+        input={
+            "appointmentId": Ref("Appointment", long.appointment.id),
+            "serviceId": Ref("Service", clinic.massage.id),
+            "packId": Ref("Pack", pack.id),
+        },
+        label="Change it to Massage 60 and deduct it",
+    )
+    # an integration key reads the finding but gets no fix
+    [seen] = (await diagnose(clinic, pack.id, clinic.integration)).findings
+    assert seen.code == FindingCode.SERVICE_NOT_IN_PACK and seen.fix is None
 
-    # when the manager applies it, the finding is gone and the visit counts
+    # when the desk applies it
+    await change_appointment_service(
+        actor=clinic.staff,
+        appointment_id=long.appointment.id,
+        service_id=clinic.massage.id,
+        pack_id=pack.id,
+    )
+
+    # then the visit counts and is charged once: at the pack's session price, not in full
+    await assert_clean(clinic, pack.id, used=1)
+    line = await InvoiceLine.get(id=long.line.id)
+    assert (line.service_id, line.pack_id, line.amount) == (clinic.massage.id, pack.id, 0)
+    assert (await Appointment.get(id=long.appointment.id)).service_id == clinic.massage.id
+
+
+async def test_a_walk_in_line_for_the_wrong_service_is_fixed_on_the_line(db):
+    # given a walk-in line for a 90-minute massage added to an invoice (no appointment)
+    clinic = await build_clinic()
+    pack = (await sell(clinic, purchased_at=days_ago(10))).pack
+    charged = await visit(clinic, days_ago(2), clinic.long_massage)
+    await delete_appointment(actor=clinic.staff, appointment_id=charged.appointment.id)
+
+    # then the fix changes the line itself (the visit is no longer on the schedule)
+    [finding] = (await diagnose(clinic, pack.id)).findings
+    assert finding.fix.mutation == "changeInvoiceLineService"
+    assert finding.fix.input["lineId"] == Ref("InvoiceLine", charged.line.id)
+    await change_line_service(
+        actor=clinic.staff, line_id=charged.line.id, service_id=clinic.massage.id, pack_id=pack.id
+    )
+    await assert_clean(clinic, pack.id, used=1)
+
+
+async def test_a_paper_card_correction_naming_the_line_still_resolves_it(db):
+    # given a wrong-service visit a manager counted by hand before service changes existed
+    clinic = await build_clinic()
+    pack = (await sell(clinic, purchased_at=days_ago(10))).pack
+    long = await visit(clinic, days_ago(2), clinic.long_massage)
+    [item] = await PackItem.filter(pack_id=pack.id)
     await correct_pack_balance(
         actor=clinic.manager,
         pack_id=pack.id,
         item_id=item.id,
-        delta=finding.fix.input["delta"],
-        reason=finding.fix.input["reason"],
+        delta=-1,
+        reason=f"Massage 90 counted as Massage 60 [line {long.line.id}]",
     )
+
+    # then the investigation accepts it
     await assert_clean(clinic, pack.id, used=1)
 
 

@@ -41,7 +41,7 @@ DiagnosisCode = mirror(
         "BILLED_BEFORE_PURCHASE": "A visit shortly before the purchase was billed without the "
         "pack (not counted unless the pack should cover it).",
         "SERVICE_NOT_IN_PACK": "A visit for a similar service that is not one of the pack's "
-        "(e.g. 90 instead of 60 minutes); not counted unless a manager marks it used.",
+        "(e.g. 90 instead of 60 minutes); not counted. The fix changes the visit's service.",
     },
 )
 
@@ -104,7 +104,7 @@ class DiagnosisFindingType:
     )
     fix: DiagnosisFixType | None = strawberry.field(
         description="The mutation that fixes it; null when there is no fix this viewer can apply "
-        "now (integrations never get one; corrections are for managers and owners)."
+        "now (integrations never get one)."
     )
 
     @classmethod

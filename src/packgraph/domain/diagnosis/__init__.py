@@ -36,8 +36,11 @@ The codes, in the order findings are listed:
 - ``SERVICE_NOT_IN_PACK``: an uncounted line dated on or after the purchase day and usable, for a
   service that is not eligible but of the same kind: its name starts with the same word as an
   eligible service's ("Massage 90" for a "Massage 60" pack), or its appointment chose this pack.
-  For managers, fix ``correctPackBalance`` marking its units used with a reason naming the line
-  (``[line N]``); such a correction resolves the finding. No fix for other roles.
+  Fix ``changeAppointmentService`` (``changeInvoiceLineService`` for a line without a visit on
+  the schedule) to the item's service of the same kind (else its first), with this pack: the
+  line is re-priced and deducted, so the visit is charged once (SPEC §6.1). ``units`` are the
+  new service's. A manager's ``correctPackBalance`` whose reason names the line (``[line N]``,
+  paper-card history from before) still resolves the finding, but is no longer offered.
 - ``APPOINTMENT_NOT_CHECKED_IN``: a not-deleted BOOKED appointment that has started, for an
   eligible service, dated on or after the purchase day, usable and with room. Fix
   ``checkInAppointment`` (auto-allocation then picks the pack, SPEC §1.4).
@@ -54,9 +57,9 @@ never checked in (nothing says the client came). Per item, ``expected_used`` is 
 plus the units of its counted findings, capped at the allowance: the count the pack should show,
 and what it shows once every counted finding's fix is applied.
 
-A fix is offered only when the actor may apply it (staff roles; corrections: managers and
-owners) and it can succeed now: deducting fixes need the pack open (ACTIVE, not deleted, not
-past its expiry), paid when the business requires it, with the units left on the item. Fix
+A fix is offered only when the actor may apply it (staff roles) and it can succeed now:
+deducting fixes need the pack open (ACTIVE, not deleted, not past its expiry), paid when the
+business requires it, with the units left on the item. Fix
 inputs name objects with :class:`Ref`; the API turns them into global IDs.
 
 Diagnosing costs a fixed number of queries, however many visits the client has.

@@ -30,8 +30,8 @@ from packgraph.models import (
     InvoiceLine,
     LedgerKind,
     PackItem,
-    PackStatus,
     PaymentStatus,
+    Service,
 )
 
 
@@ -252,38 +252,72 @@ class Investigation:
         item = self._same_kind_item(visit)
         if item is None:
             return None
-        units = units_for(metric=self.pack.metric, service=visit.service, quantity=visit.quantity)
         invoice = self.evidence.invoices[line.invoice_id]
         names = ", ".join(self.evidence.service_names(item))
-        fix = None
-        if (
-            self.actor.is_manager
-            and self.pack.status != PackStatus.CANCELLED
-            and self.pack.deleted_at is None
-            and 0 < units <= item.allowance - item.used
-        ):
-            fix = Fix(
-                mutation="correctPackBalance",
-                input={
-                    "packId": Ref("Pack", self.pack.id),
-                    "itemId": Ref("PackItem", item.id),
-                    "delta": -units,
-                    "reason": f"{visit.service.name} on {day_text(visit.day)} (invoice "
-                    f"{invoice.number}) counted as {names} [line {line.id}]",
-                },
-                label=f"Mark {self._units(units)} used (manager)",
+        what = f"{visit.service.name} on {day_text(visit.day)} (invoice {invoice.number})"
+        target = self._service_for(item, visit)
+        if target is None:
+            units = units_for(
+                metric=self.pack.metric, service=visit.service, quantity=visit.quantity
             )
+            message = (
+                f"{what} was not deducted because it is not one of this pack's services "
+                f"({names}), and none of those can be charged any more (archived)."
+            )
+            fix = None
+        else:
+            units = units_for(metric=self.pack.metric, service=target, quantity=visit.quantity)
+            message = (
+                f"{what} was not deducted because it is not one of this pack's services "
+                f"({names}). If the visit was a {target.name}, change its service: it is then "
+                "deducted from this pack and charged once, at the pack's price."
+            )
+            fix = self._deducting_fix(item, units, self._change_service_fix(visit, target))
         return Finding(
             code=FindingCode.SERVICE_NOT_IN_PACK,
-            message=f"{visit.service.name} on {day_text(visit.day)} (invoice {invoice.number}) "
-            f"was not deducted because it is not one of this pack's services ({names}). If it "
-            "was meant to count, a manager can mark it as used.",
+            message=message,
             units=units,
             item=item,
             appointment=visit.appointment,
             line=line,
             visit_day=visit.day,
             fix=fix,
+        )
+
+    def _service_for(self, item: PackItem, visit: Visit) -> Service | None:
+        """The service of ``item`` the visit was probably meant to be: an active one of the same
+        kind ("Massage 60" for a "Massage 90" visit), else its first active one."""
+        services = self.evidence.services
+        ids = sorted(self.evidence.services_of_item.get(item.id, set()))
+        active = [services[sid] for sid in ids if sid in services and services[sid].active]
+        kind = service_kind(visit.service.name)
+        same = [service for service in active if kind and service_kind(service.name) == kind]
+        return (same or active or [None])[0]
+
+    def _change_service_fix(self, visit: Visit, service: Service) -> Fix:
+        """``changeAppointmentService`` for a visit on the schedule, else the line's own."""
+        line = visit.line
+        assert line is not None
+        label = f"Change it to {service.name} and deduct it"
+        appointment = visit.appointment
+        if appointment is not None and appointment.deleted_at is None:
+            return Fix(
+                mutation="changeAppointmentService",
+                input={
+                    "appointmentId": Ref("Appointment", appointment.id),
+                    "serviceId": Ref("Service", service.id),
+                    "packId": self._pack_ref,
+                },
+                label=label,
+            )
+        return Fix(
+            mutation="changeInvoiceLineService",
+            input={
+                "lineId": Ref("InvoiceLine", line.id),
+                "serviceId": Ref("Service", service.id),
+                "packId": self._pack_ref,
+            },
+            label=label,
         )
 
     def _missed_appointment(self, visit: Visit) -> Finding | None:
