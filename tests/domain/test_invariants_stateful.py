@@ -22,6 +22,10 @@ database alone:
   that never goes below zero; every CREDITED/APPLIED entry equals the CLIENT_CREDIT payments
   linked to it; and Σ invoice totals − Σ payments in money + credit refunded = Σ balances due −
   credit balance. Credit is applied and refunded by the rules, and cancellations choose credit;
+- one visit, one charge (SPEC §6.1): a SERVICE line deducted from a pack charges its session
+  price (plus what a MONEY pack did not cover of the service price), one not deducted charges
+  the service price, and a visit has one charged line. Services of visits and lines are changed
+  by the rules;
 - every pack read fresh equals the pack a live dashboard holds (issue 23): after each step the
   machine "delivers" the new events as ``packEvents`` does, reading each event's pack when it is
   delivered, and every field of every pack (``version`` and ``updated_at`` included) and of its
@@ -78,6 +82,7 @@ from packgraph.domain.redemptions import (
     unallocate_invoice_line,
 )
 from packgraph.domain.reports import pack_summary
+from packgraph.domain.service_changes import change_appointment_service, change_line_service
 from packgraph.domain.status import compute_status
 from packgraph.models import (
     AutoRenew,
@@ -447,6 +452,47 @@ class PackLedgerMachine(RuleBasedStateMachine):
             ),
         )
 
+    @precondition(lambda self: self.lines)
+    @rule(
+        line=INDEX,
+        service=INDEX,
+        pack=st.none() | INDEX,
+        by_appointment=st.booleans(),
+        likely=LIKELY,
+    )
+    def change_service(self, line, service, pack, by_appointment, likely):
+        """The visit's (or the line's) service changed: the line re-priced and re-allocated to
+        ``pack`` or by auto-allocation (SPEC §6.1, "one visit, one charge")."""
+        current = self.run(InvoiceLine.get(id=_pick(self.lines, line)))
+        was_allocated = current.pack_id is not None and current.voided_at is None
+
+        async def operation():
+            packs = await self._active_packs() if likely else self.packs
+            pack_id = None if pack is None else _pick(packs, pack)
+            service_id = _pick(self.services, service).id
+            if by_appointment and current.appointment_id is not None:
+                return await change_appointment_service(
+                    actor=self.clinic.staff,
+                    appointment_id=current.appointment_id,
+                    service_id=service_id,
+                    pack_id=pack_id,
+                )
+            return await change_line_service(
+                actor=self.clinic.staff, line_id=current.id, service_id=service_id, pack_id=pack_id
+            )
+
+        self.step(
+            operation,
+            lambda r: (
+                []
+                if r.line is None
+                else [EventType.REDEMPTION_REVERSED] * was_allocated
+                + [EventType.SESSION_REDEEMED] * (r.entry is not None)
+                + [EventType.SERVICE_CHANGED]
+                + [EventType.CLIENT_CREDITED] * (r.credit is not None)
+            ),
+        )
+
     @rule(pack=INDEX)
     def time_passes_until_expiry(self, pack):
         """The pack's expiry date arrives (the clock moving on), then the expiry job runs."""
@@ -707,6 +753,7 @@ class PackLedgerMachine(RuleBasedStateMachine):
             assert pack.balance_due == charged(line) - pack.amount_paid, (pack.id, line.id)
             if pack.deleted_at is None:
                 unpaid_sales += pack.balance_due
+        await self._check_one_charge(lines, packs)
         totals: dict[int, int] = {}
         for line in lines:
             totals[line.invoice_id] = totals.get(line.invoice_id, 0) + charged(line)
@@ -721,6 +768,29 @@ class PackLedgerMachine(RuleBasedStateMachine):
         summary = await pack_summary(actor=self.clinic.owner)
         assert summary.outstanding_balance_due == unpaid_sales
         await self._check_credit(sum(totals.values()), balances_due)
+
+    async def _check_one_charge(self, lines: list[InvoiceLine], packs: dict[int, Pack]) -> None:
+        """One visit, one charge (SPEC §6.1): a SERVICE line deducted from a pack charges its
+        session price (plus, on a MONEY pack, the part of the price the pack did not cover),
+        one not deducted charges the service price; a visit has one line still charged."""
+        prices = {service.id: service.price for service in self.services}
+        visits: Counter = Counter()
+        for line in lines:
+            if line.kind != LineKind.SERVICE or line.voided_at is not None:
+                continue
+            price = prices[line.service_id] * line.quantity
+            if line.appointment_id is not None:
+                visits[line.appointment_id] += 1
+            if line.pack_id is None:
+                assert line.amount == price, (line.id, line.amount, price)
+                continue
+            pack = packs[line.pack_id]
+            uncovered = 0
+            if pack.metric == Metric.MONEY:
+                assert 0 < line.units <= price, (line.id, line.units, price)
+                uncovered = price - line.units
+            assert line.amount == pack.session_price * line.quantity + uncovered, line.id
+        assert all(count == 1 for count in visits.values()), visits
 
     async def _check_credit(self, invoice_totals: int, balances_due: int) -> None:
         """The credit chain, its links to the payments, and the money identity of SPEC §6.1."""
