@@ -8,6 +8,7 @@ from collections import Counter
 from packgraph import demo
 from packgraph.domain import auth
 from packgraph.domain.clock import utcnow
+from packgraph.domain.diagnosis import FindingCode, diagnose_pack
 from packgraph.domain.selling import sell_pack
 from packgraph.domain.status import compute_status
 from packgraph.models import (
@@ -25,6 +26,8 @@ from packgraph.models import (
     PackNote,
     PackTemplate,
     Payment,
+    Role,
+    Staff,
     Task,
 )
 from packgraph.settings import Settings
@@ -106,6 +109,15 @@ async def test_the_demo_covers_every_status_metric_and_kind_of_history(db):
     assert statuses[AppointmentStatus.BOOKED] >= 3
     assert statuses[AppointmentStatus.ATTENDED] >= 1
     await _assert_consistent(business.id)
+
+    # Ben's 90-minute massage, charged in full against his 60-minute massages: the investigation
+    # finds it and offers the service change (the dashboard's walkthrough of the fix).
+    ben = await Pack.get(business=business, client__name="Ben Carter")
+    owner = await Staff.get(business=business, role=Role.OWNER)
+    diagnosis = await diagnose_pack(actor=auth.staff_actor(owner), pack_id=ben.id)
+    [finding] = diagnosis.findings
+    assert finding.code == FindingCode.SERVICE_NOT_IN_PACK
+    assert finding.fix is not None and finding.fix.mutation == "changeAppointmentService"
 
 
 def business_zone(business: Business):

@@ -152,3 +152,55 @@ test("Reports shows the summary tiles and draws redemptions per day with the cha
   await manager.setViewportSize({ width: 820, height: 1180 });
   await shot(manager, "19b-reports-tablet");
 });
+
+test("a visit charged for the wrong service is changed to the pack's, and charged once", async ({
+  server,
+  signedIn,
+}) => {
+  // Ben's 90-minute massage was chosen at check-in instead of his pack's 60-minute one (the
+  // AcuBliss case): charged in full, not deducted.
+  const token = await loginToken(server.url, "manager@demo.test");
+  const data = await graphql<{
+    clients: { edges: { node: { id: string; packs: { id: string; name: string }[] } }[] };
+  }>(server.url, '{ clients(search: "Ben Carter") { edges { node { id packs { id name } } } } }', {}, token);
+  const ben = data.clients.edges[0].node;
+  const packId = ben.packs.find((p) => p.name === "5 Physio + 5 Massage")!.id;
+
+  const desk = await signedIn("staff", `/packs/${packId}`);
+  const card = desk.getByTestId("pack-card");
+  await expect(card.getByTestId("used-summary")).toHaveText("4/10 sessions used");
+  const panel = desk.getByTestId("investigation");
+  const finding = panel.getByTestId("finding");
+  await expect(finding).toHaveAttribute("data-code", "SERVICE_NOT_IN_PACK");
+  await expect(finding).toContainText("Massage 90");
+  await expect(finding).toContainText("If the visit was a Massage 60, change its service");
+  await finding.getByRole("button", { name: "Change it to Massage 60 and deduct it" }).click();
+  await expect(panel.getByRole("status")).toHaveText("Done: Change it to Massage 60 and deduct it.");
+  await expect(panel.getByTestId("finding")).toHaveCount(0);
+  await expect(card.getByTestId("used-summary")).toHaveText("5/10 sessions used");
+  await shot(desk, "20-service-changed");
+
+  // On the invoices the visit is now a Massage 60 on the pack (session 2), charging nothing more.
+  await desk.goto(`/clients/${ben.id}`);
+  await desk.getByRole("tab", { name: "Invoices" }).click();
+  const line = desk.getByRole("row").filter({ hasText: "Massage 60" }).filter({ hasText: "session 2" });
+  await expect(line).toHaveCount(1);
+  await expect(line.getByRole("cell").last()).toHaveText("$0.00");
+
+  // Today's physio was in fact a 90-minute massage: the desk changes it on the invoice; the
+  // physio session goes back and the massage is charged in full, once.
+  const physio = desk.getByRole("row").filter({ hasText: "Physio" }).filter({ hasText: "session 3" });
+  await physio.getByRole("button", { name: "Change the service of Physio" }).click();
+  const form = desk.getByRole("form", { name: "Change the service of Physio" });
+  await expect(form).toContainText("Its session on 5 Physio + 5 Massage is given back first.");
+  await form.getByRole("button", { name: "Change service" }).click();
+  await expect(form.getByRole("alert")).toContainText("Choose the service that was given.");
+  await form.getByLabel("Service given").selectOption({ label: "Massage 90" });
+  await form.getByRole("button", { name: "Change service" }).click();
+  await expect(form).toHaveCount(0);
+  const changed = desk.getByRole("row").filter({ hasText: "Massage 90" }).filter({ hasText: "$150.00" });
+  await expect(changed.first()).toBeVisible();
+  await shot(desk, "20b-invoice-line-service-changed");
+  await desk.getByRole("tab", { name: "Packs" }).click();
+  await expect(desk.getByTestId("pack-card").getByTestId("used-summary")).toHaveText("4/10 sessions used");
+});

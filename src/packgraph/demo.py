@@ -296,6 +296,9 @@ async def _ben(demo: Demo) -> None:
     pack = await demo.sell(ben, "combo", 30)
     await demo.pay(pack, 400_00, 30)
     await demo.visits(ben, pack, [("physio", 25), ("massage60", 18), ("physio", 10)])
+    # The AcuBliss case: a 90-minute massage chosen at check-in instead of the pack's 60, so it
+    # was charged in full and not deducted. The pack's investigation offers to change it.
+    await demo.visit(ben, "massage90", demo.days_ago(5, 16))
     await demo.visit(ben, "physio", demo.today_at(9, 45))
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from packgraph.domain.expiry import process_expiries
-from tests.api.support import Api, Tenant
+from tests.api.support import Api, Tenant, pk
 from tests.live.board_fold import iso
 
 Action = tuple[str, int, int, int]
@@ -43,6 +43,7 @@ KINDS = (
     "delete_pack",
     "void_line",
     "void_invoice",
+    "change_service",
     "apply_credit",
     "refund_credit",
     "run_expiry_job",
@@ -95,6 +96,8 @@ class FrontDesk:
     appointments: list[str] = field(default_factory=list)
     allocated_lines: list[Line] = field(default_factory=list)
     loose_lines: list[Line] = field(default_factory=list)
+    # The line each checked-in visit charged, to forget it when the visit is cancelled.
+    visit_lines: dict[str, Line] = field(default_factory=dict)
     outcomes: Counter[str] = field(default_factory=Counter)
 
     # --- the catalog ----------------------------------------------------------------------------
@@ -245,19 +248,36 @@ class FrontDesk:
             {"appointmentId": appointment_id},
             "invoiceLine { id pack { id } }",
         )
-        self._charged(checked_in, client_id)
+        charged = self._charged(checked_in, client_id)
+        if charged is not None:
+            self.visit_lines[appointment_id] = charged
 
-    def _charged(self, payload: dict | None, client_id: str) -> None:
+    def _charged(self, payload: dict | None, client_id: str) -> Line | None:
         line = payload and payload.get("invoiceLine")
-        if line:
-            charged = Line(line["id"], client_id)
-            (self.allocated_lines if line.get("pack") else self.loose_lines).append(charged)
+        if not line:
+            return None
+        charged = Line(line["id"], client_id)
+        (self.allocated_lines if line.get("pack") else self.loose_lines).append(charged)
+        return charged
+
+    def _forget(self, line: Line) -> None:
+        for lines in (self.allocated_lines, self.loose_lines):
+            if line in lines:
+                lines.remove(line)
+
+    def _newest_lines(self) -> list[Line]:
+        """The charged lines still open, newest first."""
+        lines = self.allocated_lines + self.loose_lines
+        return sorted(lines, key=lambda line: pk(line.id), reverse=True)
 
     async def _cancel_visit(self, a: int, b: int, c: int) -> None:
+        """A visit cancelled: its line is voided (and its session given back)."""
         if self.appointments:
             appointment_id = self.appointments[a % len(self.appointments)]
             if await self._mutate("cancelAppointment", {"appointmentId": appointment_id}):
                 self.appointments.remove(appointment_id)
+                if appointment_id in self.visit_lines:
+                    self._forget(self.visit_lines.pop(appointment_id))
 
     async def _redeem(self, a: int, b: int, c: int) -> None:
         pack = self._pack(a)
@@ -386,15 +406,27 @@ class FrontDesk:
 
     async def _void_line(self, a: int, b: int, c: int) -> None:
         """A charged visit voided: an allocated one gives its session back to its pack."""
-        lines = self.allocated_lines + self.loose_lines
+        lines = self._newest_lines()
         if not lines:
             return
         line = lines[a % len(lines)]
         values = {"lineId": line.id, "reason": "entered by mistake"}
         if await self._mutate("voidInvoiceLine", values) is not None:
-            (self.allocated_lines if line in self.allocated_lines else self.loose_lines).remove(
-                line
-            )
+            self._forget(line)
+
+    async def _change_service(self, a: int, b: int, c: int) -> None:
+        """A charged visit was another service: its line is re-priced and deducted again (from
+        the pack it had, when that pack covers the new service), else charged in full."""
+        lines = self._newest_lines()
+        if not lines:
+            return
+        line = lines[a % len(lines)]
+        values = {"lineId": line.id, "serviceId": self.services[b % len(self.services)]}
+        selection = "invoiceLine { id pack { id } }"
+        changed = await self._mutate("changeInvoiceLineService", values, selection)
+        if changed is not None:
+            self._forget(line)
+            self._charged(changed, line.client_id)
 
     async def _void_invoice(self, a: int, b: int, c: int) -> None:
         """The invoice of a deleted pack (or, refused while it sells a live pack, of any)."""

@@ -287,6 +287,8 @@ TOUR: list[Action] = [
     ("void_invoice", 0, 0, 0),  # ... and its invoice voided (INVOICE_VOIDED)
     ("cancel_visit", 0, 0, 0),  # Bruno's visit cancelled: its session goes back
     ("void_line", 0, 0, 0),  # an allocated visit voided: its session goes back to its pack
+    ("visit", 1, 1, 1),  # Bruno's physio ...
+    ("change_service", 0, 0, 0),  # ... was a massage: re-priced, deducted again (SERVICE_CHANGED)
     ("apply_credit", 2, 0, 0),  # Chloé's credit pays 10.00 of P5's invoice (CREDIT_APPLIED)
     ("refund_credit", 2, 0, 0),  # 5.00 of the rest given back (CREDIT_REFUNDED)
 ]
@@ -310,6 +312,7 @@ EVERY_EVENT_TYPE = {
     "CLIENT_CREDITED",
     "CREDIT_APPLIED",
     "CREDIT_REFUNDED",
+    "SERVICE_CHANGED",
 }
 
 

@@ -62,6 +62,19 @@ describe("activity feed", () => {
     });
   });
 
+  it("says which service a visit was changed to and what it is charged now", () => {
+    const details = {
+      serviceName: "Massage 60",
+      invoiceNumber: "INV-00093",
+      amountBefore: 15000,
+      amountAfter: 0,
+    };
+    expect(describeEvent(event({ type: "SERVICE_CHANGED", details }), locale)).toMatchObject({
+      label: "Service",
+      text: "Visit changed to Massage 60 on INV-00093: charged $0.00 instead of $150.00",
+    });
+  });
+
   it("says what a void took off an invoice, and why", () => {
     const visit = { invoiceNumber: "INV-00073", description: "Physio", amount: 8000, voided: true };
     expect(

@@ -182,6 +182,17 @@ export function describeEvent(
         text: `Refunded ${formatMoney(creditAmount(event), locale.currency)} of the client's credit`,
         tone: "money",
       };
+    case "SERVICE_CHANGED": {
+      const d = (event.details ?? {}) as Record<string, unknown>;
+      const name = typeof d.serviceName === "string" ? d.serviceName : "another service";
+      const money = (value: unknown) => formatMoney(typeof value === "number" ? value : 0, locale.currency);
+      const invoice = typeof d.invoiceNumber === "string" ? ` on ${d.invoiceNumber}` : "";
+      return {
+        label: "Service",
+        text: `Visit changed to ${name}${invoice}: charged ${money(d.amountAfter)} instead of ${money(d.amountBefore)}`,
+        tone: "change",
+      };
+    }
     default:
       return { label: "Change", text: String(event.type).toLowerCase().replace(/_/g, " "), tone: "neutral" };
   }

@@ -3,6 +3,7 @@ import { useMutation, useQuery, type CombinedError } from "urql";
 import {
   AllocateInvoiceLineDocument,
   ApplyClientCreditDocument,
+  ChangeInvoiceLineServiceDocument,
   ClientInvoicesDocument,
   UnallocateInvoiceLineDocument,
   VoidInvoiceDocument,
@@ -21,6 +22,11 @@ import { usePackStore } from "../packs/packStoreContext";
 
 type Invoice = ClientInvoicesQuery["invoices"]["edges"][number]["node"];
 type Line = Invoice["lines"][number];
+export interface ServiceChoice {
+  id: string;
+  name: string;
+  active: boolean;
+}
 
 const STATUS_LABELS: Record<InvoiceStatus, { label: string; className: string }> = {
   ISSUED: { label: "Issued", className: "payment-unpaid" },
@@ -35,11 +41,13 @@ const STATUS_LABELS: Record<InvoiceStatus, { label: string; className: string }>
 export function ClientInvoices({
   clientId,
   packs,
+  services,
   creditBalance,
   onCreditChanged,
 }: {
   clientId: string;
   packs: readonly PackSnapshot[];
+  services: readonly ServiceChoice[];
   creditBalance: number;
   onCreditChanged: () => void;
 }) {
@@ -59,6 +67,7 @@ export function ClientInvoices({
           key={invoice.id}
           invoice={invoice}
           packs={packs}
+          services={services}
           creditBalance={creditBalance}
           onChanged={refresh}
         />
@@ -72,11 +81,13 @@ export function ClientInvoices({
 function InvoicePanel({
   invoice,
   packs,
+  services,
   creditBalance,
   onChanged,
 }: {
   invoice: Invoice;
   packs: readonly PackSnapshot[];
+  services: readonly ServiceChoice[];
   creditBalance: number;
   onChanged: () => void;
 }) {
@@ -131,6 +142,8 @@ function InvoicePanel({
               key={line.id}
               line={line}
               packs={packs}
+              services={services}
+              open={invoice.status !== "VOID"}
               canManage={canManage && invoice.status !== "VOID"}
               onChanged={onChanged}
             />
@@ -305,11 +318,15 @@ function VoidReasonForm({
 function InvoiceLineRow({
   line,
   packs,
+  services,
+  open,
   canManage,
   onChanged,
 }: {
   line: Line;
   packs: readonly PackSnapshot[];
+  services: readonly ServiceChoice[];
+  open: boolean;
   canManage: boolean;
   onChanged: () => void;
 }) {
@@ -317,6 +334,7 @@ function InvoiceLineRow({
   const store = usePackStore();
   const [target, setTarget] = useState("");
   const [voiding, setVoiding] = useState(false);
+  const [changing, setChanging] = useState(false);
   const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
   const [allocation, allocate] = useMutation(AllocateInvoiceLineDocument);
   const [unallocation, unallocate] = useMutation(UnallocateInvoiceLineDocument);
@@ -354,6 +372,17 @@ function InvoiceLineRow({
             {description}
             {line.quantity > 1 ? ` × ${line.quantity}` : ""}
           </span>
+          {line.kind === "SERVICE" && open && !line.isVoid && !changing && (
+            <button
+              type="button"
+              className="btn btn-small btn-ghost change-service"
+              onClick={() => setChanging(true)}
+              aria-label={`Change the service of ${description}`}
+              title="The wrong service was charged: change it, and the line is re-priced and deducted again"
+            >
+              Change…
+            </button>
+          )}
           {line.isVoid && <span className="void-note">Void: {line.voidReason}</span>}
         </td>
         <td>
@@ -373,6 +402,13 @@ function InvoiceLineRow({
             <span className="allocation">
               <Link to={`/packs/${line.pack.id}`}>{line.pack.name}</Link>
               {line.sessionNumber != null && <span className="muted"> · session {line.sessionNumber}</span>}
+              {line.uncoveredAmount > 0 && (
+                <span className="muted partial-cover">
+                  {" "}
+                  · paid {formatMoney(line.units, currency)} of it,{" "}
+                  {formatMoney(line.uncoveredAmount, currency)} charged
+                </span>
+              )}
               <button
                 type="button"
                 className="btn btn-small btn-ghost btn-danger unallocate"
@@ -441,6 +477,19 @@ function InvoiceLineRow({
           </td>
         )}
       </tr>
+      {changing && (
+        <tr className="line-void-form">
+          <td colSpan={columns}>
+            <ChangeServiceForm
+              line={line}
+              description={description}
+              services={services}
+              onClose={() => setChanging(false)}
+              onChanged={onChanged}
+            />
+          </td>
+        </tr>
+      )}
       {voiding && (
         <tr className="line-void-form">
           <td colSpan={columns}>
@@ -454,6 +503,84 @@ function InvoiceLineRow({
         </tr>
       )}
     </>
+  );
+}
+
+/** The visit was a different service: the line is re-priced at that service's price and deducted
+ * from a pack that covers it (the one it had when that still fits), else charged in full. */
+function ChangeServiceForm({
+  line,
+  description,
+  services,
+  onClose,
+  onChanged,
+}: {
+  line: Line;
+  description: string;
+  services: readonly ServiceChoice[];
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  const store = usePackStore();
+  const [serviceId, setServiceId] = useState("");
+  const [errors, setErrors] = useState<readonly UserErrorLike[]>([]);
+  const [state, execute] = useMutation(ChangeInvoiceLineServiceDocument);
+  const idempotency = useIdempotencyKey();
+  const choices = services.filter((s) => s.active && s.id !== line.service?.id);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!serviceId) {
+      setErrors([
+        { code: "INVALID_INPUT", field: ["serviceId"], message: "Choose the service that was given." },
+      ]);
+      return;
+    }
+    const idempotencyKey = idempotency.keyFor(line.id, serviceId);
+    const result = await execute({ input: { lineId: line.id, serviceId, idempotencyKey } });
+    const payload = result.data?.changeInvoiceLineService;
+    setErrors(payload?.userErrors ?? []);
+    if (payload) idempotency.answered();
+    for (const pack of [payload?.releasedPack, payload?.pack]) {
+      if (pack) store.merge(pack, { highlight: true });
+    }
+    if (payload && payload.userErrors.length === 0) {
+      onClose();
+      onChanged();
+    }
+  }
+
+  return (
+    <form
+      className="manage-block confirm-block"
+      onSubmit={(e) => void submit(e)}
+      aria-label={`Change the service of ${description}`}
+    >
+      <p className="muted">
+        The visit is charged once: at the new service&apos;s price, or deducted from a pack that covers it.
+        {line.pack ? ` Its session on ${line.pack.name} is given back first.` : ""}
+      </p>
+      <div className="form-row">
+        <label className="field field-grow">
+          Service given
+          <select value={serviceId} onChange={(e) => setServiceId(e.target.value)}>
+            <option value="">Choose…</option>
+            {choices.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="btn" disabled={state.fetching}>
+          Change service
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={onClose}>
+          Keep
+        </button>
+      </div>
+      <ErrorList userErrors={errors} error={state.error} />
+    </form>
   );
 }
 

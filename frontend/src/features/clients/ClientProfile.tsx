@@ -113,6 +113,7 @@ export function ClientProfile({ id }: { id: string }) {
           <ClientInvoices
             clientId={client.id}
             packs={client.packs}
+            services={result.data.services}
             creditBalance={client.creditBalance}
             onCreditChanged={refresh}
           />

@@ -188,22 +188,41 @@ describe("investigation panel", () => {
     expect(screen.getAllByTestId("finding")).toHaveLength(1);
   });
 
-  it("offers staff no correction and says who can make it", () => {
-    const other = finding({
+  it("fixes a visit for the wrong service by changing its service, as staff", async () => {
+    const user = userEvent.setup();
+    const wrong = finding({
       code: "SERVICE_NOT_IN_PACK",
       message:
-        "Massage 90 on Fri 2 May 2025 (invoice INV-00013) was not deducted because it is not one of this pack's services.",
+        "Massage 90 on Fri 2 May 2025 (invoice INV-00013) was not deducted because it is not one of this pack's services (Massage 60).",
       counted: false,
-      fix: null,
+      fix: {
+        mutation: "changeAppointmentService",
+        input: { appointmentId: "appt-1", serviceId: "service-60", packId: "p1" },
+        label: "Change it to Massage 60 and deduct it",
+      },
     });
+    const mutations: string[] = [];
+    renderPanel([diagnosis([wrong]), diagnosis([])], {
+      role: "STAFF",
+      mutate: (name, variables) => {
+        mutations.push(`${name} ${JSON.stringify(variables)}`);
+        return { changeAppointmentService: { pack: { id: "p1" }, userErrors: [] } };
+      },
+    });
+    expect(screen.getByTestId("finding")).toHaveTextContent("Not included in the count above (1 session)");
+    await user.click(screen.getByRole("button", { name: "Change it to Massage 60 and deduct it" }));
+    expect(mutations).toEqual([
+      'FixChangeAppointmentService {"input":{"appointmentId":"appt-1","serviceId":"service-60","packId":"p1"}}',
+    ]);
+    await waitFor(() => expect(screen.queryByTestId("finding")).toBeNull());
+  });
+
+  it("says why a visit for another service has no fix", () => {
+    const other = finding({ code: "SERVICE_NOT_IN_PACK", counted: false, fix: null });
     renderPanel([diagnosis([other])], { role: "STAFF" });
     const item = screen.getByTestId("finding");
     expect(within(item).queryByRole("button")).toBeNull();
-    expect(item).toHaveTextContent("Only a manager or owner can mark it used");
-    expect(item).toHaveTextContent("Not included in the count above (1 session)");
-    expect(screen.getByTestId("investigation-headline")).toHaveTextContent(
-      "The pack shows 3 sessions used, as the records say, but 1 thing needs a look.",
-    );
+    expect(item).toHaveTextContent("not enough left to take this visit");
   });
 
   it("refuses a fix this dashboard does not know, without calling the server", async () => {
@@ -239,7 +258,7 @@ describe("investigation words", () => {
 
   it("explains a missing fix by role", () => {
     const other = finding({ code: "SERVICE_NOT_IN_PACK", fix: null });
-    expect(noFixHint(other, { canManage: false, unpaid: false })).toMatch(/manager or owner/);
+    expect(noFixHint(other, { canManage: false, unpaid: false })).toMatch(/not enough left/);
     expect(noFixHint(finding(), { canManage: false, unpaid: false })).toBeNull();
     expect(noFixHint(finding({ fix: null }), { canManage: true, unpaid: true })).toMatch(/payment first/);
     expect(

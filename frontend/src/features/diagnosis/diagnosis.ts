@@ -68,9 +68,7 @@ export function noFixHint(finding: Finding, context: { canManage: boolean; unpai
     return "Record the payment first (see above): then this visit can be deducted.";
   }
   if (finding.code === "SERVICE_NOT_IN_PACK") {
-    return context.canManage
-      ? "There is not enough left on the pack to mark it used."
-      : "Only a manager or owner can mark it used: ask one to open this pack.";
+    return "No one-click fix: the pack is not open or has not enough left to take this visit.";
   }
   if (finding.code === "APPOINTMENT_NOT_CHECKED_IN") return null;
   return context.canManage

@@ -5,6 +5,8 @@ import { createRequest, type Client, type CombinedError, type TypedDocumentNode 
 import { filter, pipe, take, toPromise } from "wonka";
 import {
   FixAllocateInvoiceLineDocument,
+  FixChangeAppointmentServiceDocument,
+  FixChangeInvoiceLineServiceDocument,
   FixChargeAppointmentDocument,
   FixCheckInAppointmentDocument,
   FixCorrectPackBalanceDocument,
@@ -26,6 +28,8 @@ const FIX_DOCUMENTS: Record<string, FixDocument> = {
   chargeAppointment: FixChargeAppointmentDocument as unknown as FixDocument,
   recordPayment: FixRecordPaymentDocument as unknown as FixDocument,
   correctPackBalance: FixCorrectPackBalanceDocument as unknown as FixDocument,
+  changeAppointmentService: FixChangeAppointmentServiceDocument as unknown as FixDocument,
+  changeInvoiceLineService: FixChangeInvoiceLineServiceDocument as unknown as FixDocument,
 };
 
 export interface FixRequest {

@@ -72,13 +72,14 @@ function label(filters: BoardFilters): string {
 describe("a live board replaying the recorded events", () => {
   it("replays a recording that changes the boards with every kind of pack event", () => {
     const types = new Set(recording.events.map((event) => event.type));
-    expect(types.size).toBe(19);
+    expect(types.size).toBe(20);
     expect(types).toContain("PAYMENT_REFUNDED");
     expect(types).toContain("INVOICE_LINE_VOIDED");
     expect(types).toContain("INVOICE_VOIDED");
     expect(types).toContain("CLIENT_CREDITED");
     expect(types).toContain("CREDIT_APPLIED");
     expect(types).toContain("CREDIT_REFUNDED");
+    expect(types).toContain("SERVICE_CHANGED");
     const changed = recording.filters.filter(
       (_, index) =>
         JSON.stringify(recording.loaded.boards[index].ids) !==
