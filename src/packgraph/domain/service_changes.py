@@ -94,8 +94,9 @@ async def change_appointment_service(
             raise DomainError(
                 ErrorCode.INVALID_STATE, "the appointment is cancelled", "appointmentId"
             )
-        pack = await require_pack(conn, actor=actor, pack_id=pack_id) if pack_id else None
-        service = await _new_service(conn, actor, service_id, current=appointment.service_id)
+        pack, service = await _targets(
+            conn, actor, pack_id, service_id, current=appointment.service_id
+        )
         line = (
             await InvoiceLine.filter(
                 appointment_id=appointment.id, kind=LineKind.SERVICE, voided_at__isnull=True
@@ -137,8 +138,7 @@ async def change_line_service(
             raise invalid("only the service of a SERVICE line can be changed", "lineId")
         if line.voided_at is not None:
             raise line_void_error()
-        pack = await require_pack(conn, actor=actor, pack_id=pack_id) if pack_id else None
-        service = await _new_service(conn, actor, service_id, current=line.service_id)
+        pack, service = await _targets(conn, actor, pack_id, service_id, current=line.service_id)
         appointment = None
         if line.appointment_id is not None:
             appointment = await Appointment.get(id=line.appointment_id).using_db(conn)
@@ -156,9 +156,17 @@ async def change_line_service(
     )
 
 
-async def _new_service(
-    conn: BaseDBAsyncClient, actor: Actor, service_id: int, *, current: int | None
-) -> Service:
+async def _targets(
+    conn: BaseDBAsyncClient,
+    actor: Actor,
+    pack_id: int | None,
+    service_id: int,
+    *,
+    current: int | None,
+) -> tuple[Pack | None, Service]:
+    """The pack named (NOT_FOUND first, like any unknown ID) and the new service, which must
+    differ from the ``current`` one and be active."""
+    pack = await require_pack(conn, actor=actor, pack_id=pack_id) if pack_id else None
     service = await get_service(conn, actor=actor, service_id=service_id)
     if service.id == current:
         raise invalid(
@@ -168,7 +176,7 @@ async def _new_service(
         )
     if not service.active:
         raise invalid(f"{service.name!r} is archived", "serviceId")
-    return service
+    return pack, service
 
 
 async def _change(
