@@ -293,6 +293,9 @@ class PackLedgerMachine(RuleBasedStateMachine):
             )
             if result.line is not None:
                 self.lines.append(result.line.id)
+            # Visits' invoices are paid, refunded and voided by the rules too.
+            if result.invoice is not None and result.invoice.id not in self.invoices:
+                self.invoices.append(result.invoice.id)
             return result
 
         self.step(operation, lambda r: [EventType.SESSION_REDEEMED] if r.entry else [])
@@ -463,13 +466,20 @@ class PackLedgerMachine(RuleBasedStateMachine):
     def change_service(self, line, service, pack, by_appointment, likely):
         """The visit's (or the line's) service changed: the line re-priced and re-allocated to
         ``pack`` or by auto-allocation (SPEC §6.1, "one visit, one charge")."""
-        current = self.run(InvoiceLine.get(id=_pick(self.lines, line)))
+        lines = self.lines
+        if likely:
+            query = InvoiceLine.filter(id__in=self.lines, voided_at__isnull=True).order_by("id")
+            lines = list(self.run(query.values_list("id", flat=True))) or self.lines
+        current = self.run(InvoiceLine.get(id=_pick(lines, line)))
         was_allocated = current.pack_id is not None and current.voided_at is None
+        services = self.services
+        if likely:
+            services = [s for s in self.services if s.id != current.service_id]
 
         async def operation():
             packs = await self._active_packs() if likely else self.packs
             pack_id = None if pack is None else _pick(packs, pack)
-            service_id = _pick(self.services, service).id
+            service_id = _pick(services, service).id
             if by_appointment and current.appointment_id is not None:
                 return await change_appointment_service(
                     actor=self.clinic.staff,
