@@ -778,6 +778,8 @@ class PackLedgerMachine(RuleBasedStateMachine):
         summary = await pack_summary(actor=self.clinic.owner)
         assert summary.outstanding_balance_due == unpaid_sales
         await self._check_credit(sum(totals.values()), balances_due)
+        # The report's credit held is the client's credit (one client here).
+        assert summary.client_credit == await credit_balance(None, self.clinic.client.id)
 
     async def _check_one_charge(self, lines: list[InvoiceLine], packs: dict[int, Pack]) -> None:
         """One visit, one charge (SPEC §6.1): a SERVICE line deducted from a pack charges its

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from packgraph.domain.adjustments import cancel_pack
-from packgraph.domain.payments import record_payment
+from packgraph.domain.payments import record_payment, refund_client_credit
 from packgraph.domain.redemptions import delete_pack, redeem_session, unallocate_invoice_line
 from packgraph.domain.reports import (
     DayRedemptions,
@@ -20,8 +20,23 @@ from packgraph.domain.reports import (
     pack_summary,
     unearned_value,
 )
-from packgraph.models import Event, EventType, LedgerEntry, Metric, Pack, PackStatus
-from tests.domain.builders import Clinic, add_template, build_clinic, sell, sell_sessions
+from packgraph.models import (
+    Event,
+    EventType,
+    LedgerEntry,
+    Metric,
+    Pack,
+    PackStatus,
+    PaymentMethod,
+)
+from tests.domain.builders import (
+    Clinic,
+    add_client,
+    add_template,
+    build_clinic,
+    sell,
+    sell_sessions,
+)
 
 LA = ZoneInfo("America/Los_Angeles")
 NOW = datetime(2031, 1, 15, 10, 0, tzinfo=LA)
@@ -178,12 +193,38 @@ async def test_an_empty_business_has_zeros_and_a_full_chart(db):
     assert summary.today == date(2031, 1, 16)  # 10:00 in Los Angeles is 05:00 tomorrow in Sydney
     assert summary.counts == StatusCounts()
     assert (summary.outstanding_balance_due, summary.unearned_liability) == (0, 0)
+    assert summary.client_credit == 0
     assert (summary.units_redeemed_today, summary.packs_fully_used_this_month) == (0, 0)
     assert [point.day for point in summary.redemptions_per_day] == [
         date(2031, 1, 16) - timedelta(days=n) for n in range(29, -1, -1)
     ]
     assert all(point == zero(point.day) for point in summary.redemptions_per_day)
     assert [row.metric for row in summary.redeemed_this_month] == list(Metric)
+
+
+async def test_client_credit_held_sums_each_client_s_latest_balance(db):
+    # given two clients with credit: Ana 300.00 from a deleted paid pack, then 100.00 refunded;
+    # Bruno 50.00 from another; a third client never had any
+    clinic = await build_clinic()
+    bruno = await add_client(clinic.owner, "Bruno Costa")
+    await add_client(clinic.owner, "Chloé Martin")
+    ana_pack = (await sell(clinic)).pack
+    await pay(clinic, ana_pack.id, 300_00)
+    await delete_pack(actor=clinic.manager, pack_id=ana_pack.id)
+    await refund_client_credit(
+        actor=clinic.manager,
+        client_id=clinic.client.id,
+        amount=100_00,
+        method=PaymentMethod.CASH,
+        reason="asked for part back",
+    )
+    bruno_pack = (await sell(clinic, client=bruno)).pack
+    await pay(clinic, bruno_pack.id, 50_00)
+    await delete_pack(actor=clinic.manager, pack_id=bruno_pack.id)
+
+    # then the report holds 200.00 + 50.00 for them
+    summary = await pack_summary(actor=clinic.staff)
+    assert summary.client_credit == 250_00
 
 
 def test_unearned_value_rounds_the_value_used_down():

@@ -10,6 +10,9 @@ timezone for "today", "this month" and days:
   and usage summed over the pack's items). Exact integers: per pack it is
   ``final_price − final_price × used // allowance``, i.e. the value used is rounded down and the
   remaining value up, to the minor unit, as ``refundQuote`` values a pack.
+- ``client_credit``: Σ of every client's credit balance (the latest entry of each client's credit
+  ledger): money the business holds for its clients, owed in services or a refund, a liability
+  like ``unearned_liability`` (SPEC §6.1).
 - ``expiring_within_30_days``: open packs whose expiry is after now and before the end of the
   30th day after today.
 - Redemptions: REDEMPTION ledger entries, net of REVERSAL entries, each on the day it was written
@@ -35,12 +38,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F, Q
-from tortoise.functions import Count, Sum
+from tortoise.functions import Count, Max, Sum
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.clock import utcnow
 from packgraph.models import (
     Business,
+    CreditEntry,
     Event,
     EventType,
     LedgerEntry,
@@ -92,6 +96,7 @@ class PackSummary:
     counts: StatusCounts
     outstanding_balance_due: int
     unearned_liability: int
+    client_credit: int
     expiring_within_30_days: int
     units_redeemed_today: int
     units_redeemed_this_month: int
@@ -160,6 +165,15 @@ async def pack_summary(*, actor: Actor, now: datetime | None = None) -> PackSumm
         for price, used, allowance in usage
     )
 
+    latest = (
+        await CreditEntry.filter(business_id=actor.business_id)
+        .annotate(last=Max("id"))
+        .group_by("client_id")
+        .values_list("last", flat=True)
+    )
+    balances = await CreditEntry.filter(id__in=list(latest)).values_list("balance_after", flat=True)
+    client_credit = sum(int(balance) for balance in balances)
+
     expiring = await open_packs.filter(
         expires_at__lt=start_of(today + timedelta(days=EXPIRING_DAYS + 1))
     ).count()
@@ -215,6 +229,7 @@ async def pack_summary(*, actor: Actor, now: datetime | None = None) -> PackSumm
         counts=counts,
         outstanding_balance_due=outstanding,
         unearned_liability=liability,
+        client_credit=client_credit,
         expiring_within_30_days=expiring,
         units_redeemed_today=per_metric_today[Metric.SESSIONS][1],
         units_redeemed_this_month=per_metric_month[Metric.SESSIONS][1],

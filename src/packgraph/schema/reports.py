@@ -69,6 +69,10 @@ class PackSummary:
         "owed to clients. Per pack the value used is rounded down to the minor unit (as "
         "`refundQuote`), so the remaining value is rounded up."
     )
+    client_credit: int = strawberry.field(
+        description="Σ of every client's credit balance: money the business holds for its "
+        "clients (owed in services or a refund), a liability like `unearnedLiability`."
+    )
     expiring_within_30_days: int = strawberry.field(
         description="Open packs expiring after now and by the end of the 30th day from today."
     )
@@ -117,6 +121,7 @@ class PackSummary:
             ),
             outstanding_balance_due=summary.outstanding_balance_due,
             unearned_liability=summary.unearned_liability,
+            client_credit=summary.client_credit,
             expiring_within_30_days=summary.expiring_within_30_days,
             units_redeemed_today=summary.units_redeemed_today,
             units_redeemed_this_month=summary.units_redeemed_this_month,

@@ -22,6 +22,7 @@ function summary(overrides: Partial<Summary> = {}): Summary {
     countsByStatus: { active: 9, expired: 1, fullyUsed: 1, cancelled: 1, total: 12 },
     outstandingBalanceDue: 275800,
     unearnedLiability: 415350,
+    clientCredit: 12000,
     expiringWithin30Days: 2,
     unitsRedeemedToday: 4,
     unitsRedeemedThisMonth: 38,
@@ -57,6 +58,7 @@ describe("Reports", () => {
     expect(value("total")).toHaveTextContent("12");
     expect(value("balance-due").textContent).toMatch(/^€2,758\.00$/);
     expect(value("unearned").textContent).toMatch(/^€4,153\.50$/);
+    expect(value("client-credit").textContent).toMatch(/^€120\.00$/);
     expect(value("expiring")).toHaveTextContent("2 packs");
     expect(value("redeemed-today")).toHaveTextContent("4 sessions");
     expect(screen.getByTestId("tile-redeemed-today")).toHaveTextContent("Also 1.5 hours.");

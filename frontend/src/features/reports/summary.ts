@@ -59,6 +59,13 @@ export function moneyTiles(summary: Summary): Tile[] {
       tone: "money",
     },
     {
+      id: "client-credit",
+      label: "Client credit held",
+      value: formatMoney(summary.clientCredit, summary.currency),
+      detail: "Money clients have on account, owed in services or a refund.",
+      tone: "money",
+    },
+    {
       id: "expiring",
       label: "Expiring in the next 30 days",
       value: packs(summary.expiringWithin30Days),
