@@ -204,3 +204,32 @@ test("a visit charged for the wrong service is changed to the pack's, and charge
   await desk.getByRole("tab", { name: "Packs" }).click();
   await expect(desk.getByTestId("pack-card").getByTestId("used-summary")).toHaveText("4/10 sessions used");
 });
+
+test("an invoice prints as a document: the business, the client, the lines and what is due", async ({
+  signedIn,
+}) => {
+  const desk = await signedIn("staff", "/clients");
+  await desk.getByPlaceholder("Search by name, email or phone").fill("David");
+  await desk.getByRole("link", { name: /David Okafor/ }).click();
+  await desk.getByRole("tab", { name: "Invoices" }).click();
+  const sale = desk.getByRole("region", { name: /Invoice INV-/ }).filter({ hasText: "Sale of" });
+  const number = ((await sale.getByRole("heading").textContent()) ?? "").replace("Invoice ", "");
+  await sale.getByRole("link", { name: `Print invoice ${number}` }).click();
+
+  const sheet = desk.getByRole("article", { name: `Invoice ${number}` });
+  await expect(sheet).toContainText("Harbour Physio");
+  await expect(sheet.getByRole("region", { name: "Bill to" })).toContainText("David Okafor");
+  await expect(sheet).toContainText("10 Hours of Therapy");
+  await expect(sheet).toContainText("AUD");
+  await expect(desk.getByTestId("document-due")).toHaveText("$0.00");
+  await expect(desk.getByRole("button", { name: "Print" })).toBeVisible();
+  await shot(desk, "21-invoice-document");
+
+  // On paper only the sheet is left: no app header, no buttons.
+  await desk.emulateMedia({ media: "print" });
+  await expect(desk.getByRole("navigation", { name: "Main" })).toBeHidden();
+  await expect(desk.getByRole("button", { name: "Print" })).toBeHidden();
+  await expect(sheet).toBeVisible();
+  await shot(desk, "21b-invoice-printed");
+  await desk.emulateMedia({ media: "screen" });
+});

@@ -20,6 +20,9 @@ import { Layout } from "./Layout";
 // Views used now and then load on first visit (Reports brings the charting library).
 const Reports = lazy(() => import("../features/reports/Reports").then((m) => ({ default: m.Reports })));
 const Tasks = lazy(() => import("../features/tasks/Tasks").then((m) => ({ default: m.Tasks })));
+const InvoicePrint = lazy(() =>
+  import("../features/invoices/InvoicePrint").then((m) => ({ default: m.InvoicePrint })),
+);
 
 export function App() {
   return (
@@ -110,6 +113,8 @@ function Routes(): ReactNode {
   if (path === "/today") return <Today />;
   if (path === "/clients") return <ClientsList />;
   if ((params = matchPath("/clients/:id", path))) return <ClientProfile key={params.id} id={params.id} />;
+  if ((params = matchPath("/invoices/:id/print", path)))
+    return <InvoicePrint key={params.id} id={params.id} />;
   if (path === "/activity") return <Activity />;
   if (path === "/tasks") return <Tasks />;
   if (path === "/reports") return <Reports />;

@@ -107,6 +107,13 @@ function InvoicePanel({
         <h2>Invoice {invoice.number}</h2>
         <span className="muted">{formatDay(invoice.issuedOn)}</span>
         <span className={`badge ${status.className}`}>{status.label}</span>
+        <Link
+          to={`/invoices/${invoice.id}/print`}
+          className="btn btn-small btn-ghost print-link"
+          aria-label={`Print invoice ${invoice.number}`}
+        >
+          Print
+        </Link>
         <span className="invoice-total">
           {invoice.balanceDue > 0 && (
             <span className="invoice-due">{formatMoney(invoice.balanceDue, currency)} due · </span>
@@ -175,7 +182,10 @@ function InvoicePanel({
   );
 }
 
-function paymentLabel(payment: Invoice["payments"][number]): string {
+/** "Paid card", "Refunded cash", "Paid from client credit": a payment row in the desk's words. */
+export function paymentLabel(
+  payment: Pick<Invoice["payments"][number], "amount" | "method" | "isRefund">,
+): string {
   if (payment.method === "CLIENT_CREDIT") {
     return payment.amount < 0 ? "Moved to client credit" : "Paid from client credit";
   }
