@@ -171,7 +171,7 @@ async def test_applying_more_than_the_credit_or_the_invoice_owes_is_refused(db):
         lambda: apply_client_credit(actor=clinic.staff, invoice_id=sale.invoice.id, amount=60_00),
         ErrorCode.INSUFFICIENT_CREDIT,
     )
-    assert "5000 in credit" in error.message
+    assert "A$50.00 in credit, less than A$60.00" in error.message
 
 
 async def test_credit_never_pays_beyond_what_an_invoice_owes(db):

@@ -375,7 +375,7 @@ async def test_pack_not_paid_when_the_business_requires_payment(db):
     assert finding.code == FindingCode.PACK_NOT_PAID
     assert finding.fix.mutation == "recordPayment"
     assert finding.fix.input == {"packId": Ref("Pack", pack.id), "amount": 500_00, "method": "CARD"}
-    assert "500.00 AUD still owing" in finding.message
+    assert "A$500.00 still owing" in finding.message
     assert finding.appointment is None and finding.line is None
 
     await record_payment(actor=clinic.staff, pack_id=pack.id, amount=500_00, method="CARD")

@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.amounts import business_units
 from packgraph.domain.client_credit import credit_reason
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, check_reason, invalid, not_found
@@ -112,16 +113,19 @@ async def correct_pack_balance(
             query = PackItem.filter(id=item.id, used__lte=F("allowance") - units)
             changed = await query.using_db(conn).update(used=F("used") + units)
             if not changed:
+                left = await business_units(
+                    conn, actor.business_id, pack.metric, item.allowance - item.used
+                )
                 raise DomainError(
-                    ErrorCode.INSUFFICIENT_BALANCE,
-                    f"only {item.allowance - item.used} left to mark as used",
-                    "delta",
+                    ErrorCode.INSUFFICIENT_BALANCE, f"only {left} left to mark as used", "delta"
                 )
         else:
             query = PackItem.filter(id=item.id, used__gte=units)
             changed = await query.using_db(conn).update(used=F("used") - units)
             if not changed:
-                raise invalid(f"only {item.used} used: cannot give back {units}", "delta")
+                used = await business_units(conn, actor.business_id, pack.metric, item.used)
+                back = await business_units(conn, actor.business_id, pack.metric, units)
+                raise invalid(f"only {used} used: cannot give back {back}", "delta")
         item = await PackItem.get(id=item.id).using_db(conn)
         entry = await LedgerEntry.create(
             business_id=actor.business_id,

@@ -22,6 +22,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.amounts import business_money
 from packgraph.domain.errors import DomainError, ErrorCode
 from packgraph.domain.invoices import invoice_paid, invoice_total, lock_business
 from packgraph.domain.payment_rows import write_payment
@@ -68,7 +69,8 @@ async def write_credit_entry(
     if balance + amount < 0:
         raise DomainError(
             ErrorCode.INSUFFICIENT_CREDIT,
-            f"the client has {balance} in credit, less than {-amount}",
+            f"the client has {await business_money(conn, actor.business_id, balance)} in "
+            f"credit, less than {await business_money(conn, actor.business_id, -amount)}",
             "amount",
         )
     return await CreditEntry.create(

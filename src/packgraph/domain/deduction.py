@@ -17,6 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.amounts import units_text
 from packgraph.domain.clock import local_date
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
 from packgraph.domain.status import StatusChange, lock_pack, update_pack_status
@@ -134,7 +135,8 @@ async def deduct(
                 )
     raise DomainError(
         ErrorCode.INSUFFICIENT_BALANCE,
-        f"pack {pack.name!r} does not have {units} {pack.metric.value.lower()} left",
+        f"pack {pack.name!r} does not have {units_text(units, pack.metric, business.currency)} "
+        "left",
         "packId",
     )
 

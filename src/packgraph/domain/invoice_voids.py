@@ -29,6 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.allocation import release_line
+from packgraph.domain.amounts import business_money
 from packgraph.domain.client_credit import credit_overpayment
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, check_reason
@@ -282,7 +283,8 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
                     raise DomainError(
                         ErrorCode.INVALID_STATE,
                         f"invoice {invoice.number} sells the cancelled pack {name!r}, which "
-                        f"keeps {pack.amount_paid} paid: refund it first",
+                        f"keeps {await business_money(conn, actor.business_id, pack.amount_paid)} "
+                        "paid: refund it first",
                         "invoiceId",
                     )
                 raise DomainError(

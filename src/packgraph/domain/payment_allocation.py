@@ -36,6 +36,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Case, F, When
 
 from packgraph.domain.actor import Actor
+from packgraph.domain.amounts import business_money
 from packgraph.domain.client_credit import write_credit_entry
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
@@ -149,7 +150,7 @@ async def _pay_pack(
         )
     if sale_line is not None:
         await writer.lock_invoice(sale_line.invoice_id)
-        writer.check_invoice_bounds(amount)
+        await writer.check_invoice_bounds(amount)
     await writer.open_credit(amount, pack.client_id)
     await writer.move_pack_money(pack, amount)
 
@@ -176,7 +177,7 @@ async def _pay_invoice(writer: _PaymentWriter, *, amount: int, invoice_id: int) 
         if locked:
             packs[pack_id] = await Pack.get(id=pack_id).using_db(conn)
     await writer.lock_invoice(invoice_id)
-    writer.check_invoice_bounds(amount)
+    await writer.check_invoice_bounds(amount)
     assert writer.invoice is not None
     await writer.open_credit(amount, writer.invoice.client_id)
     ordered = [packs[line.pack_id] for line in sale_lines if line.pack_id in packs]
@@ -259,21 +260,25 @@ class _PaymentWriter:
             reason=self.reason,
         )
 
-    def check_invoice_bounds(self, amount: int) -> None:
+    async def check_invoice_bounds(self, amount: int) -> None:
         assert self.invoice is not None
         if self.invoice_paid + amount > self.invoice_total:
-            due = max(0, self.invoice_total - self.invoice_paid)
+            due = await self.money(max(0, self.invoice_total - self.invoice_paid))
             raise DomainError(
                 ErrorCode.OVERPAYMENT,
                 f"invoice {self.invoice.number} has {due} left to pay",
                 "amount",
             )
         if self.invoice_paid + amount < 0:
+            paid = await self.money(self.invoice_paid)
             raise DomainError(
                 ErrorCode.REFUND_TOO_LARGE,
-                f"invoice {self.invoice.number} has only {self.invoice_paid} paid",
+                f"invoice {self.invoice.number} has only {paid} paid",
                 "amount",
             )
+
+    async def money(self, minor: int) -> str:
+        return await business_money(self.conn, self.actor.business_id, minor)
 
     async def paid_to_packs(self) -> dict[int, int]:
         """Net payments on the locked invoice per pack."""
@@ -301,13 +306,13 @@ class _PaymentWriter:
         )
         if not moved:
             if amount > 0:
-                due = max(0, pack.final_price - pack.amount_paid)
+                due = await self.money(max(0, pack.final_price - pack.amount_paid))
                 raise DomainError(
                     ErrorCode.OVERPAYMENT, f"pack {pack.name!r} has {due} left to pay", "amount"
                 )
             raise DomainError(
                 ErrorCode.REFUND_TOO_LARGE,
-                f"pack {pack.name!r} has only {pack.amount_paid} paid",
+                f"pack {pack.name!r} has only {await self.money(pack.amount_paid)} paid",
                 "amount",
             )
         await Pack.filter(id=pack.id).using_db(conn).update(payment_status=_payment_status_case())

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from packgraph.domain.actor import STAFF_ROLES, Actor
+from packgraph.domain.amounts import money_text, units_text
 from packgraph.domain.diagnosis.evidence import Evidence, Visit
 from packgraph.domain.diagnosis.findings import (
     DEFAULT_PAYMENT_METHOD,
@@ -22,7 +23,7 @@ from packgraph.domain.diagnosis.findings import (
     PackDiagnosis,
     Ref,
 )
-from packgraph.domain.diagnosis.wording import day_text, money, service_kind, units_text
+from packgraph.domain.diagnosis.wording import day_text, service_kind
 from packgraph.domain.status import is_open
 from packgraph.domain.units import units_for
 from packgraph.models import (
@@ -431,4 +432,4 @@ class Investigation:
         return units_text(units, self.pack.metric, self.currency)
 
     def _money(self, amount: int) -> str:
-        return money(amount, self.currency)
+        return money_text(amount, self.currency)

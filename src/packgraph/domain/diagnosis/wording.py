@@ -1,25 +1,9 @@
-"""How findings word amounts, units and days for the people reading them."""
+"""How findings word days and service kinds for the people reading them (amounts: ``amounts``)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-
-from packgraph.models import Metric
-
-
-def money(amount: int, currency: str) -> str:
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    return f"{sign}{amount // 100}.{amount % 100:02d} {currency}"
-
-
-def units_text(units: int, metric: Metric, currency: str) -> str:
-    if metric == Metric.SESSIONS:
-        return f"{units} session" + ("" if units == 1 else "s")
-    if metric == Metric.MINUTES:
-        return f"{units} minutes"
-    return money(units, currency)
 
 
 def day_text(day: date) -> str:
