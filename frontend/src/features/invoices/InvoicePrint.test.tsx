@@ -13,7 +13,6 @@ function line(overrides: Partial<Line> = {}): Line {
     kind: "SERVICE",
     description: "Massage 60",
     quantity: 1,
-    unitPrice: 0,
     amount: 0,
     chargedAmount: 0,
     voidedAmount: 0,
@@ -23,6 +22,7 @@ function line(overrides: Partial<Line> = {}): Line {
     retrospective: false,
     units: 1,
     uncoveredAmount: 0,
+    service: { id: "s1", name: "Massage 60" },
     pack: { id: "p1", name: "5 Physio + 5 Massage", metric: "SESSIONS" },
     ...overrides,
   };
