@@ -110,7 +110,20 @@ async def test_a_walk_in_line_changes_service_and_a_money_pack_covers_part(sqlit
             PAYLOAD,
             token=tenant.staff_token,
         )
+        # a voided line deducts nothing: it keeps its price, and nothing is left "uncovered"
+        voided = await api.mutate(
+            "voidInvoiceLine",
+            {"lineId": gid("InvoiceLine", charged.line.id), "reason": "entered twice"},
+            "invoiceLine { amount units uncoveredAmount isVoid }",
+            token=tenant.manager_token,
+        )
     assert changed["userErrors"] == []
+    assert voided["invoiceLine"] == {
+        "amount": 40_00,
+        "units": 0,
+        "uncoveredAmount": 0,
+        "isVoid": True,
+    }
     assert changed["invoiceLine"]["amount"] == 40_00
     assert changed["invoiceLine"]["uncoveredAmount"] == 40_00
     assert changed["invoiceLine"]["units"] == 50_00

@@ -16,7 +16,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from packgraph.domain.actor import Actor
-from packgraph.domain.amounts import business_units
+from packgraph.domain.amounts import currency_of, units_text
 from packgraph.domain.client_credit import credit_reason
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, check_reason, invalid, not_found
@@ -113,9 +113,8 @@ async def correct_pack_balance(
             query = PackItem.filter(id=item.id, used__lte=F("allowance") - units)
             changed = await query.using_db(conn).update(used=F("used") + units)
             if not changed:
-                left = await business_units(
-                    conn, actor.business_id, pack.metric, item.allowance - item.used
-                )
+                currency = await currency_of(conn, actor.business_id)
+                left = units_text(item.allowance - item.used, pack.metric, currency)
                 raise DomainError(
                     ErrorCode.INSUFFICIENT_BALANCE, f"only {left} left to mark as used", "delta"
                 )
@@ -123,8 +122,9 @@ async def correct_pack_balance(
             query = PackItem.filter(id=item.id, used__gte=units)
             changed = await query.using_db(conn).update(used=F("used") - units)
             if not changed:
-                used = await business_units(conn, actor.business_id, pack.metric, item.used)
-                back = await business_units(conn, actor.business_id, pack.metric, units)
+                currency = await currency_of(conn, actor.business_id)
+                used = units_text(item.used, pack.metric, currency)
+                back = units_text(units, pack.metric, currency)
                 raise invalid(f"only {used} used: cannot give back {back}", "delta")
         item = await PackItem.get(id=item.id).using_db(conn)
         entry = await LedgerEntry.create(

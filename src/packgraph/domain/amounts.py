@@ -23,24 +23,16 @@ def money_text(minor: int, currency: str) -> str:
     return format_currency(Decimal(minor).scaleb(-digits), currency, locale=MESSAGE_LOCALE)
 
 
-async def business_money(conn: BaseDBAsyncClient | None, business_id: int, minor: int) -> str:
-    """:func:`money_text` in the business's currency (one read: for messages, not hot paths)."""
+async def currency_of(conn: BaseDBAsyncClient | None, business_id: int) -> str:
+    """The business's currency: one read, for messages (not for hot paths)."""
     business = await Business.get(id=business_id).using_db(conn)
-    return money_text(minor, business.currency)
+    return business.currency
 
 
 def units_text(units: int, metric: Metric, currency: str) -> str:
-    """ "3 sessions", "90 minutes", "A$120.00": a quantity of a pack's metric."""
+    """A quantity of a pack's metric: "3 sessions", "90 minutes", "A$120.00"."""
     if metric == Metric.SESSIONS:
         return f"{units} session" + ("" if units == 1 else "s")
     if metric == Metric.MINUTES:
         return f"{units} minutes"
     return money_text(units, currency)
-
-
-async def business_units(
-    conn: BaseDBAsyncClient | None, business_id: int, metric: Metric, units: int
-) -> str:
-    """:func:`units_text`, money in the business's currency (one read: for messages)."""
-    business = await Business.get(id=business_id).using_db(conn)
-    return units_text(units, metric, business.currency)

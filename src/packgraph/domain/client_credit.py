@@ -22,7 +22,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
-from packgraph.domain.amounts import business_money
+from packgraph.domain.amounts import currency_of, money_text
 from packgraph.domain.errors import DomainError, ErrorCode
 from packgraph.domain.invoices import invoice_paid, invoice_total, lock_business
 from packgraph.domain.payment_rows import write_payment
@@ -67,10 +67,11 @@ async def write_credit_entry(
     await lock_business(conn, actor.business_id)
     balance = await credit_balance(conn, client_id)
     if balance + amount < 0:
+        currency = await currency_of(conn, actor.business_id)
         raise DomainError(
             ErrorCode.INSUFFICIENT_CREDIT,
-            f"the client has {await business_money(conn, actor.business_id, balance)} in "
-            f"credit, less than {await business_money(conn, actor.business_id, -amount)}",
+            f"the client has {money_text(balance, currency)} in credit, less than "
+            f"{money_text(-amount, currency)}",
             "amount",
         )
     return await CreditEntry.create(

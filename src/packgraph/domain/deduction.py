@@ -256,19 +256,31 @@ async def candidate_packs(
     )
     if business.redemption_requires_full_payment:
         query = query.filter(payment_status=PaymentStatus.PAID)
-    packs = await query.using_db(conn)
+    packs = [
+        pack
+        for pack in await query.using_db(conn)
+        if local_date(pack.purchased_at, business.timezone) <= on_date
+    ]
+    # What each pack's eligible items have left, in one query for all of them.
+    most_left: dict[int, int] = {}
+    items = (
+        await PackItem.filter(
+            pack_id__in=[pack.id for pack in packs], eligible__service_id=service.id
+        )
+        .using_db(conn)
+        .values_list("pack_id", "allowance", "used")
+        if packs
+        else []
+    )
+    for pack_id, allowance, used in items:
+        most_left[pack_id] = max(most_left.get(pack_id, 0), allowance - used)
     candidates = []
     covers: dict[int, bool] = {}
     for pack in packs:
-        if local_date(pack.purchased_at, business.timezone) > on_date:
-            continue
-        units = units_for(metric=pack.metric, service=service, quantity=quantity)
-        eligible = PackItem.filter(pack_id=pack.id, eligible__service_id=service.id).using_db(conn)
-        covers[pack.id] = await eligible.filter(used__lte=F("allowance") - units).exists()
+        left = most_left.get(pack.id, 0)
+        covers[pack.id] = left >= units_for(metric=pack.metric, service=service, quantity=quantity)
         # A MONEY pack with anything left covers part of the visit (the rest is charged).
-        if covers[pack.id] or (
-            pack.metric == Metric.MONEY and await eligible.filter(used__lt=F("allowance")).exists()
-        ):
+        if covers[pack.id] or (pack.metric == Metric.MONEY and left > 0):
             candidates.append(pack)
 
     def rank(pack: Pack) -> tuple:

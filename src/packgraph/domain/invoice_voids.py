@@ -29,7 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from packgraph.domain.actor import Actor
 from packgraph.domain.allocation import release_line
-from packgraph.domain.amounts import business_money
+from packgraph.domain.amounts import currency_of, money_text
 from packgraph.domain.client_credit import credit_overpayment
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, check_reason
@@ -280,11 +280,11 @@ async def void_invoice(*, actor: Actor, invoice_id: int, reason: str) -> VoidInv
                 pack = await Pack.get_or_none(id=line.pack_id).using_db(conn)
                 name = pack.name if pack else "?"
                 if pack is not None and pack.status == PackStatus.CANCELLED:
+                    kept = money_text(pack.amount_paid, await currency_of(conn, actor.business_id))
                     raise DomainError(
                         ErrorCode.INVALID_STATE,
                         f"invoice {invoice.number} sells the cancelled pack {name!r}, which "
-                        f"keeps {await business_money(conn, actor.business_id, pack.amount_paid)} "
-                        "paid: refund it first",
+                        f"keeps {kept} paid: refund it first",
                         "invoiceId",
                     )
                 raise DomainError(

@@ -36,7 +36,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Case, F, When
 
 from packgraph.domain.actor import Actor
-from packgraph.domain.amounts import business_money
+from packgraph.domain.amounts import currency_of, money_text
 from packgraph.domain.client_credit import write_credit_entry
 from packgraph.domain.clock import utcnow
 from packgraph.domain.errors import DomainError, ErrorCode, invalid, not_found
@@ -278,7 +278,7 @@ class _PaymentWriter:
             )
 
     async def money(self, minor: int) -> str:
-        return await business_money(self.conn, self.actor.business_id, minor)
+        return money_text(minor, await currency_of(self.conn, self.actor.business_id))
 
     async def paid_to_packs(self) -> dict[int, int]:
         """Net payments on the locked invoice per pack."""

@@ -281,7 +281,7 @@ async def _rebill(
         raise DomainError(
             ErrorCode.INVALID_STATE, "the line changed meanwhile: reload it and try again", "lineId"
         )
-    before = {"serviceId": line.service_id, "amount": line.amount, "packId": line.pack_id}
+    from_service_id, amount_before = line.service_id, line.amount
     released = None
     if line.pack_id is not None:
         _, change = await release_line(
@@ -353,12 +353,12 @@ async def _rebill(
             "invoiceId": invoice.id,
             "invoiceNumber": invoice.number,
             "lineId": line.id,
-            "fromServiceId": before["serviceId"],
+            "fromServiceId": from_service_id,
             "toServiceId": service.id,
             "serviceName": service.name,
-            "amountBefore": before["amount"],
+            "amountBefore": amount_before,
             "amountAfter": line.amount,
-            "fromPackId": before["packId"],
+            "fromPackId": old_pack_id,
             "toPackId": pack.id if pack else None,
         },
     )

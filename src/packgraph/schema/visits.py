@@ -145,7 +145,10 @@ class InvoiceLineType(relay.Node):
             quantity=row.quantity,
             unit_price=row.unit_price,
             amount=row.amount,
-            uncovered_amount=row.amount - row.unit_price * row.quantity,
+            # A released line keeps its price for the void: only an allocation has a remainder.
+            uncovered_amount=row.amount - row.unit_price * row.quantity
+            if row.kind == LineKind.SERVICE and row.pack_id is not None
+            else 0,
             units=row.units,
             session_number=row.session_number,
             retrospective=row.retrospective,
